@@ -1,0 +1,59 @@
+"""Full-text search index of cases: PostgreSQL GIN over a tsvector, SQLite FTS5 with triggers.
+
+The expression here must match `cases.selectors._search_ids_sql`. On SQLite, Django rebuilds
+a table (dropping its triggers) when a migration alters it: a migration that alters Case
+must call `install_fts` again afterwards.
+"""
+
+POSTGRES_INSTALL = [
+    "CREATE INDEX IF NOT EXISTS case_fts_idx ON cases_case USING gin "
+    "(to_tsvector('english', subject || ' ' || description))",
+]
+POSTGRES_REMOVE = ["DROP INDEX IF EXISTS case_fts_idx"]
+
+SQLITE_INSTALL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_case_fts USING fts5(subject, description, "
+    "content='cases_case', content_rowid='id', tokenize='porter unicode61')",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ai",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ad",
+    "DROP TRIGGER IF EXISTS cases_case_fts_au",
+    "CREATE TRIGGER cases_case_fts_ai AFTER INSERT ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(rowid, subject, description) "
+    "VALUES (new.id, new.subject, new.description); END",
+    "CREATE TRIGGER cases_case_fts_ad AFTER DELETE ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(cases_case_fts, rowid, subject, description) "
+    "VALUES ('delete', old.id, old.subject, old.description); END",
+    "CREATE TRIGGER cases_case_fts_au AFTER UPDATE OF subject, description ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(cases_case_fts, rowid, subject, description) "
+    "VALUES ('delete', old.id, old.subject, old.description); "
+    "INSERT INTO cases_case_fts(rowid, subject, description) "
+    "VALUES (new.id, new.subject, new.description); END",
+    "INSERT INTO cases_case_fts(cases_case_fts) VALUES ('rebuild')",
+]
+SQLITE_REMOVE = [
+    "DROP TRIGGER IF EXISTS cases_case_fts_ai",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ad",
+    "DROP TRIGGER IF EXISTS cases_case_fts_au",
+    "DROP TABLE IF EXISTS cases_case_fts",
+]
+
+
+def _run(schema_editor, statements: list[str]) -> None:
+    for statement in statements:
+        schema_editor.execute(statement)
+
+
+def install_fts(apps, schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        _run(schema_editor, POSTGRES_INSTALL)
+    elif vendor == "sqlite":
+        _run(schema_editor, SQLITE_INSTALL)
+
+
+def remove_fts(apps, schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        _run(schema_editor, POSTGRES_REMOVE)
+    elif vendor == "sqlite":
+        _run(schema_editor, SQLITE_REMOVE)

@@ -1,0 +1,13 @@
+from serviceops.core.permissions import allowed, role_of, staff_of
+from serviceops.core.roles import Perm, Role
+
+
+def roles(request):
+    """Expose the signed-in user's role and permissions to templates (for showing controls)."""
+    user = getattr(request, "user", None)
+    role = role_of(user)
+    return {
+        "current_staff": staff_of(user),
+        "current_role": Role(role).label if role else "",
+        "can": {perm.value: allowed(user, perm) for perm in Perm} if role else {},
+    }

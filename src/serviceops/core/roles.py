@@ -1,0 +1,55 @@
+"""Roles and what each may do: the single permission mechanism for pages, API and CLI.
+
+Every check in the product goes through `allowed()` / `require()` and the scoping selectors
+in `core/scoping.py`; no view or endpoint tests a role by name.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    TEAM_LEADER = "team_leader", "Team leader"
+    MANAGER = "manager", "Manager"
+    QUALITY_ANALYST = "quality_analyst", "Quality analyst"
+    TRAINER = "trainer", "Trainer"
+    ADMIN = "admin", "Administrator"
+    ASSESSOR = "assessor", "Read-only assessor"
+
+
+class Perm(StrEnum):
+    """An action a user may be allowed to take."""
+
+    VIEW_ALL_TEAMS = "view_all_teams"
+    CASE_WORK = "case_work"  # reply, change status/priority, take cases
+    CASE_NOTE = "case_note"  # internal notes only
+    CASE_ASSIGN_OTHERS = "case_assign_others"
+    CASE_BULK = "case_bulk"
+    CASE_MERGE = "case_merge"
+    CUSTOMER_EDIT = "customer_edit"
+    IMPORT_EXPORT = "import_export"
+    MANAGE_SETTINGS = "manage_settings"  # categories, canned responses, teams
+    API_TOKENS = "api_tokens"
+
+
+_WORKER = {Perm.CASE_WORK, Perm.CASE_NOTE, Perm.CUSTOMER_EDIT, Perm.API_TOKENS}
+_LEADER = _WORKER | {Perm.CASE_ASSIGN_OTHERS, Perm.CASE_BULK, Perm.CASE_MERGE}
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.AGENT: frozenset(_WORKER),
+    Role.TEAM_LEADER: frozenset(_LEADER | {Perm.MANAGE_SETTINGS}),
+    Role.MANAGER: frozenset(
+        _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS}
+    ),
+    Role.QUALITY_ANALYST: frozenset(
+        {Perm.VIEW_ALL_TEAMS, Perm.CASE_NOTE, Perm.API_TOKENS}
+    ),
+    Role.TRAINER: frozenset({Perm.CASE_NOTE, Perm.API_TOKENS}),
+    Role.ADMIN: frozenset(set(Perm)),
+    # An assessor reads everything and changes nothing, not even their own API tokens.
+    Role.ASSESSOR: frozenset({Perm.VIEW_ALL_TEAMS}),
+}
