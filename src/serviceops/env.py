@@ -85,6 +85,8 @@ def database_config(url: str, home: Path) -> dict:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # A file, not memory, so that a job worker started by a test sees the test data.
+            "TEST": {"NAME": str(home / f"test-{os.getpid()}.sqlite3")},
         }
     parsed = urlparse(url)
     if parsed.scheme in {"postgres", "postgresql"}:
@@ -98,7 +100,14 @@ def database_config(url: str, home: Path) -> dict:
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
             "OPTIONS": options,
+            # A test database per process, so that concurrent test runs never drop each
+            # other's database.
+            "TEST": {"NAME": f"test_{unquote(parsed.path.lstrip('/'))}_{os.getpid()}"},
         }
     if parsed.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path)}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parsed.path),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
     raise ConfigError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported; use postgres://")
