@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import connection
@@ -49,8 +50,9 @@ def _search_ids_sql(query: str) -> tuple[str, list]:
             "description) @@ websearch_to_tsquery('english', %s)",
             [query],
         )
-    # SQLite FTS5: quote every word so user input cannot form FTS syntax errors.
-    words = [w.replace('"', '""') for w in query.split() if w.strip()]
+    # SQLite FTS5: keep the words only and quote each, so that user input can never form
+    # FTS syntax (or a syntax error); every word must match, as on PostgreSQL.
+    words = re.findall(r"\w+", query)
     match = " ".join(f'"{w}"' for w in words)
     return ("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [match])
 

@@ -1,0 +1,54 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from serviceops.cases.filters import CaseFilter
+from serviceops.cases.selectors import case_queue, case_search
+from serviceops.cases.services import case_create, case_update
+
+
+def test_search_matches_word_forms_across_subject_and_description_within_scope(org):
+    refund = case_create(by=org.agent.user, subject="Where is my money?", team=org.billing,
+                         description="I was promised refunds for both kettles")
+    case_create(by=org.agent.user, subject="Password reset", team=org.billing)
+    hidden = case_create(by=org.outsider.user, subject="Refund for router", team=org.technical)
+    assert case_search(user=org.agent.user, query="refund") == [refund]
+    assert set(case_search(user=org.manager.user, query="refund")) == {refund, hidden}
+    assert case_search(user=org.agent.user, query=f"#{refund.pk}") == [refund]
+    assert case_search(user=org.agent.user, query='"kettles (') == [refund]  # no syntax error
+
+
+def test_search_index_follows_subject_changes(org):
+    case = case_create(by=org.agent.user, subject="Broken toaster", team=org.billing)
+    case_update(case=case, subject="Broken blender", by=org.agent.user)
+    assert case_search(user=org.agent.user, query="toaster") == []
+    assert case_search(user=org.agent.user, query="blender") == [case]
+
+
+def test_keyset_pages_cover_every_case_once_even_with_equal_timestamps(org):
+    moment = timezone.now() - timedelta(hours=1)
+    made = {case_create(by=org.agent.user, subject=f"c{i}", team=org.billing,
+                        now=moment if i % 2 else moment - timedelta(minutes=i)).pk
+            for i in range(11)}
+    seen, after, pages = [], None, 0
+    while True:
+        page = case_queue(user=org.agent.user, case_filter=CaseFilter(view="all"), after=after,
+                          limit=4)
+        seen += [c.pk for c in page.items]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 11 and set(seen) == made
+
+
+def test_queue_filter_reports_unknown_values_and_applies_known_ones(org):
+    urgent = case_create(by=org.agent.user, subject="u", team=org.billing, impact=1, urgency=1)
+    case_create(by=org.agent.user, subject="n", team=org.billing)
+    from django.http import QueryDict
+
+    case_filter = CaseFilter.from_query(QueryDict("priority=1&status=bogus&view=all"))
+    assert "status" in case_filter.errors
+    page = case_queue(user=org.agent.user, case_filter=case_filter)
+    assert [c.pk for c in page.items] == [urgent.pk]

@@ -1,0 +1,68 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from serviceops.cases.services import case_create
+from serviceops.core.permissions import allowed, case_scope, require
+from serviceops.core.roles import ROLE_PERMS, Perm, Role
+from serviceops.core.throttle import login_failure_record, login_is_locked, login_success_record
+from serviceops.core.tokens import api_token_create, api_token_revoke, api_token_user
+
+
+def test_case_scope_limits_agents_to_their_teams_but_not_managers_or_assessors(org):
+    mine = case_create(by=org.agent.user, subject="mine", team=org.billing)
+    theirs = case_create(by=org.outsider.user, subject="theirs", team=org.technical)
+    assert set(case_scope(org.agent.user)) == {mine}
+    assert set(case_scope(org.outsider.user)) == {theirs}
+    assert set(case_scope(org.manager.user)) == {mine, theirs}
+    assert set(case_scope(org.assessor.user)) == {mine, theirs}
+
+
+def test_assessor_may_do_nothing_but_read(org):
+    assert allowed(org.assessor.user, Perm.VIEW_ALL_TEAMS)
+    for perm in set(Perm) - {Perm.VIEW_ALL_TEAMS}:
+        with pytest.raises(PermissionDenied):
+            require(org.assessor.user, perm)
+
+
+def test_inactive_staff_lose_every_permission(org):
+    org.manager.is_active = False
+    org.manager.save()
+    org.manager.user.refresh_from_db()
+    assert not allowed(org.manager.user, Perm.CASE_WORK)
+    assert not case_scope(org.manager.user).exists()
+
+
+def test_every_role_has_a_permission_set():
+    assert set(Role.values) == {str(role) for role in ROLE_PERMS}
+
+
+def test_api_token_resolves_to_its_user_until_revoked_and_forgeries_fail(org):
+    token, key = api_token_create(user=org.agent.user, name="integration")
+    assert api_token_user(key) == org.agent.user
+    assert api_token_user(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert api_token_user("not-a-token") is None
+    api_token_revoke(token=token)
+    assert api_token_user(key) is None
+    assert token.key_hash != key and key not in token.key_hash
+
+
+def test_assessor_cannot_create_api_tokens(org):
+    with pytest.raises(PermissionDenied):
+        api_token_create(user=org.assessor.user, name="x")
+
+
+def test_login_locks_after_the_limit_and_unlocks_after_the_window(db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 600
+    now = timezone.now()
+    for _ in range(3):
+        assert not login_is_locked(username="Ada", address="10.0.0.1", now=now)
+        login_failure_record(username="Ada", address="10.0.0.1", now=now)
+    assert login_is_locked(username="ada", address="10.0.0.9", now=now)
+    assert not login_is_locked(username="ada", address="10.0.0.9",
+                               now=now + timedelta(seconds=601))
+    login_success_record(username="ADA", now=now)
+    assert not login_is_locked(username="ada", address="10.0.0.9", now=now)
