@@ -18,6 +18,7 @@ import time
 PLUGGED_COMMANDS = (
     "serviceops.workforce.cli_staffing",
     "serviceops.sla.cli_businesstime",
+    "serviceops.complaints.cli_remedies",
 )
 
 DEMO_PASSWORD = "serviceops-demo"
