@@ -15,3 +15,4 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+handler403 = "serviceops.cases.views.permission_denied"
