@@ -66,3 +66,17 @@ def test_login_locks_after_the_limit_and_unlocks_after_the_window(db, settings):
                                now=now + timedelta(seconds=601))
     login_success_record(username="ADA", now=now)
     assert not login_is_locked(username="ada", address="10.0.0.9", now=now)
+
+
+def test_passwords_are_hashed_with_argon2_in_production_settings():
+    from django.conf import settings as django_settings
+    from django.test.utils import override_settings
+
+    import serviceops.settings as project
+
+    assert project.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    with override_settings(PASSWORD_HASHERS=project.PASSWORD_HASHERS):
+        from django.contrib.auth.hashers import make_password
+
+        assert make_password("a-long-Passphrase-42").startswith("argon2$")
+    assert django_settings.PASSWORD_HASHERS != project.PASSWORD_HASHERS  # tests use a fast one

@@ -1,0 +1,70 @@
+from collections import Counter
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import authenticate
+
+from serviceops.cases.choices import EventKind, Status
+from serviceops.cases.models import Case, CaseEvent
+from serviceops.core.demo import DEMO_LOGINS, DemoSize, demo_seed
+from serviceops.core.permissions import role_of
+
+TINY = DemoSize(agents_per_team=3, customers=120, cases=400, days=30)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def test_demo_has_a_working_login_per_role_and_loads_once(db):
+    summary = demo_seed(size=TINY, password="demo-pass", now=NOW)
+    assert "cases" in summary
+    roles = set()
+    for username, _label in DEMO_LOGINS:
+        user = authenticate(username=username, password="demo-pass")
+        assert user is not None, username
+        roles.add(role_of(user))
+    assert len(roles) == 7
+    count = Case.objects.count()
+    assert 380 <= count <= 400
+    assert "already loaded" in demo_seed(size=TINY, password="demo-pass", now=NOW)
+    assert Case.objects.count() == count
+
+
+def test_demo_event_logs_are_consistent_with_the_case_state(db):
+    demo_seed(size=TINY, password="x", now=NOW)
+    for case in Case.objects.prefetch_related("events"):
+        events = sorted(case.events.all(), key=lambda e: (e.at, e.id))
+        assert events[0].kind == EventKind.CREATED and events[0].at == case.opened_at
+        assert all(case.opened_at <= e.at <= NOW for e in events)
+        statuses = [e.to_value for e in events if e.kind == EventKind.STATUS_CHANGED]
+        assert (statuses[-1] if statuses else Status.NEW) == case.status
+        if case.status == Status.CLOSED:
+            assert case.closed_at >= case.resolved_at
+        replies = [e for e in events if e.kind == EventKind.PUBLIC_REPLY]
+        assert all(r.data["handle_seconds"] > 0 for r in replies)
+
+
+def test_demo_arrivals_peak_in_working_hours_and_are_deterministic(db):
+    demo_seed(size=TINY, password="x", now=NOW)
+    london = ZoneInfo("Europe/London")
+    hours = Counter(c.opened_at.astimezone(london).hour for c in Case.objects.all())
+    working = sum(hours[h] for h in range(8, 18))
+    night = sum(hours[h] for h in range(0, 6))
+    assert working > 0.6 * sum(hours.values()) and night < 0.03 * sum(hours.values())
+    first = list(Case.objects.order_by("id").values_list("subject", flat=True)[:20])
+    Case.objects.all().delete()
+    CaseEvent.objects.all().delete()
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.all().delete()
+    from serviceops.customers.models import Customer
+    from serviceops.people.models import Skill, Team
+
+    for model in (Customer, Team, Skill):
+        model.objects.all().delete()
+    from serviceops.cases.models import CannedResponse, Category, Tag
+
+    for model in (CannedResponse, Tag):
+        model.objects.all().delete()
+    Category.objects.filter(parent__isnull=False).delete()
+    Category.objects.all().delete()
+    demo_seed(size=TINY, password="x", now=NOW)
+    assert list(Case.objects.order_by("id").values_list("subject", flat=True)[:20]) == first
