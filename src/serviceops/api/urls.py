@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
 
 from serviceops.core.tokens import api_token_user
@@ -48,6 +50,25 @@ def validation_error(request, exc):
         f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
     )
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(RequestValidationError)
+def request_validation_error(request, exc):
+    """Malformed JSON or wrong types: the same shape as a refused change, with field names."""
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        errors.append({"field": ".".join(location) or None, "message": error.get("msg", "")})
+    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"]
+                       for e in errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return api.create_response(
+        request, {"detail": "Missing, unknown or revoked API token."}, status=401
+    )
 
 
 @api.exception_handler(Http404)

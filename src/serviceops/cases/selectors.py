@@ -34,7 +34,8 @@ def case_queue(*, user, case_filter: CaseFilter, after: str | None = None,
     if after:
         opened_at, pk = cursor_decode(after)
         qs = qs.filter(Q(opened_at__lt=opened_at) | Q(opened_at=opened_at, id__lt=pk))
-    rows = list(_with_related(qs).order_by("-opened_at", "-id")[: limit + 1])
+    rows = list(_with_related(qs).prefetch_related("tags")
+                .order_by("-opened_at", "-id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -50,6 +50,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Role.TRAINER: frozenset({Perm.CASE_NOTE, Perm.API_TOKENS}),
     Role.ADMIN: frozenset(set(Perm)),
-    # An assessor reads everything and changes nothing, not even their own API tokens.
-    Role.ASSESSOR: frozenset({Perm.VIEW_ALL_TEAMS}),
+    # An assessor reads everything and changes nothing; a personal token lets them read
+    # through the API too (it changes no service record).
+    Role.ASSESSOR: frozenset({Perm.VIEW_ALL_TEAMS, Perm.API_TOKENS}),
 }

@@ -22,7 +22,8 @@ def test_case_scope_limits_agents_to_their_teams_but_not_managers_or_assessors(o
 
 def test_assessor_may_do_nothing_but_read(org):
     assert allowed(org.assessor.user, Perm.VIEW_ALL_TEAMS)
-    for perm in set(Perm) - {Perm.VIEW_ALL_TEAMS}:
+    assert allowed(org.assessor.user, Perm.API_TOKENS)  # to read through the API
+    for perm in set(Perm) - {Perm.VIEW_ALL_TEAMS, Perm.API_TOKENS}:
         with pytest.raises(PermissionDenied):
             require(org.assessor.user, perm)
 
@@ -49,9 +50,12 @@ def test_api_token_resolves_to_its_user_until_revoked_and_forgeries_fail(org):
     assert token.key_hash != key and key not in token.key_hash
 
 
-def test_assessor_cannot_create_api_tokens(org):
+def test_staff_without_a_role_cannot_create_api_tokens(org):
+    org.trainer.is_active = False
+    org.trainer.save()
+    org.trainer.user.refresh_from_db()
     with pytest.raises(PermissionDenied):
-        api_token_create(user=org.assessor.user, name="x")
+        api_token_create(user=org.trainer.user, name="x")
 
 
 def test_login_locks_after_the_limit_and_unlocks_after_the_window(db, settings):
