@@ -46,6 +46,12 @@ def main(path: str) -> None:
                 Ticket.objects.bulk_create(batch)
                 batch = []
     Ticket.objects.bulk_create(batch)
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # ids were given explicitly: move the sequence on
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Ticket]):
+            cursor.execute(statement)
     print(f"peer loaded {Ticket.objects.count()} tickets in {len(queues)} queues")
 
 

@@ -112,6 +112,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = SERVICEOPS_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the apps too, so that tests and a server started before collectstatic
 # still get their CSS and scripts.
 WHITENOISE_USE_FINDERS = True

@@ -136,9 +136,23 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
         customers = _customers(rng, size, now)
         _reference_data(teams, staff_by_team)
     _cases(rng, size, now, teams, staff_by_team, categories, customers, progress)
+    _reset_sequences(Case, Message)
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
             f"{CaseEvent.objects.count():,} case events.")
+
+
+def _reset_sequences(*models) -> None:
+    """Move PostgreSQL's id sequences past the ids given explicitly in bulk, so that the
+    next case or message created through the product gets a free id."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    statements = connection.ops.sequence_reset_sql(no_style(), list(models))
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 def _name(rng: random.Random) -> str:

@@ -68,3 +68,13 @@ def test_demo_arrivals_peak_in_working_hours_and_are_deterministic(db):
     Category.objects.all().delete()
     demo_seed(size=TINY, password="x", now=NOW)
     assert list(Case.objects.order_by("id").values_list("subject", flat=True)[:20]) == first
+
+
+def test_cases_created_after_the_demo_get_fresh_numbers(db):
+    from serviceops.cases.services import case_create
+    from serviceops.people.models import Team
+
+    demo_seed(size=TINY, password="x", now=NOW)
+    highest = Case.objects.order_by("-id").values_list("id", flat=True).first()
+    case = case_create(by=None, subject="after the demo", team=Team.objects.first())
+    assert case.pk > highest

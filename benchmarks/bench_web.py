@@ -1,0 +1,289 @@
+"""Web and API speed at real size, with django-helpdesk as the peer in the same run.
+
+    .venv/bin/python benchmarks/bench_web.py \
+        --ours postgres://postgres@127.0.0.1:5432/so_bench \
+        --ours-200k postgres://postgres@127.0.0.1:5432/so_bench200 \
+        --peer-db peer_bench --peer-python /tmp/peer-venv/bin/python
+
+`--ours` must hold the large demo (`serviceops demo --size large --no-serve`, 1M cases);
+`--ours-200k` is filled here with a 200,000-case demo if empty, and its cases are copied into
+the peer's database. Each server is gunicorn with 4 sync workers on loopback. Latency is
+measured with sequential keep-alive requests (server-side time dominates on loopback);
+throughput with wrk, 4 threads x 4 connections, for 20 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from base64 import b64encode
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER_DIR = Path(__file__).resolve().parent / "peer_helpdesk"
+SEARCH_WORDS = ("card", "transfer", "refund", "cash", "pin", "exchange", "account", "top")
+
+
+# --- preparation inside ServiceOps (run in a subprocess per database) ------------------
+
+def prepare(db_url: str, seed_cases: int, export: str | None) -> None:
+    """Print JSON with a session cookie, an API token, the team and a deep-page cursor."""
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "serviceops.settings")
+    from serviceops.cli import setup_django
+
+    setup_django()
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from serviceops.cases.filters import cursor_encode
+    from serviceops.cases.models import Case
+    from serviceops.core.demo import DemoSize, demo_seed
+    from serviceops.core.tokens import api_token_create
+
+    if seed_cases and not Case.objects.exists():
+        demo_seed(size=DemoSize(agents_per_team=12, customers=10_000, cases=seed_cases,
+                                days=240), password="serviceops-demo", progress=True)
+    user = get_user_model().objects.get(username="leader")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    _, token = api_token_create(user=user, name="benchmark")
+    team = user.staff.teams.get()
+    team_cases = Case.objects.filter(team=team).order_by("-opened_at", "-id")
+    deep = team_cases[min(100_000, team_cases.count() - 1)]
+    if export:
+        import csv
+
+        with open(export, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "subject", "status", "priority", "team", "opened_at"])
+            for row in Case.objects.order_by("id").values_list(
+                    "id", "subject", "status", "priority", "team__name", "opened_at"
+            ).iterator(chunk_size=5000):
+                writer.writerow([*row[:5], row[5].isoformat()])
+    print(json.dumps({
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        "token": token, "team_id": team.pk, "team_cases": team_cases.count(),
+        "cases": Case.objects.count(), "deep_cursor": cursor_encode(deep.opened_at, deep.pk),
+    }))
+
+
+# --- servers and clients ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, python: str, app: str, env: dict, cwd: Path | None = None):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [python, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "4", "--log-level", "warning"],
+            env={**os.environ, **env}, cwd=cwd,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"{app} did not start")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def latencies(port: int, paths: list[str], headers: dict, repeat: int) -> dict:
+    """GET each path `repeat` times in turn (after a warm-up); return p50/p95 in ms."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = []
+    for i in range(repeat + len(paths)):
+        path = paths[i % len(paths)]
+        start = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} -> {response.status}: {body[:300]!r}")
+        if i >= len(paths):  # the first round warms caches and connections
+            times.append(elapsed)
+    times.sort()
+    return {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1],
+            "n": len(times)}
+
+
+def wrk_post(port: int, path: str, body: dict, headers: dict, seconds: int = 20) -> float:
+    """Requests per second of POST `path` with 4 concurrent clients (wrk)."""
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}",
+             'wrk.headers["Content-Type"] = "application/json"']
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    lines.append("function response(status, headers, body) if status >= 300 then "
+                 "io.stderr:write(status .. ' ' .. body .. '\\n') end end")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines))
+    out = subprocess.run(["wrk", "-t4", "-c4", f"-d{seconds}s", "-s", script.name,
+                          f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, check=True)
+    if "Non-2xx" in out.stdout:
+        raise RuntimeError(f"wrk saw errors:\n{out.stdout}\n{out.stderr[:500]}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
+
+
+def ours(db_url: str, seed: int = 0, export: str | None = None) -> tuple[dict, Server]:
+    # One home for both, so that the session is signed with the server's secret key.
+    env = {"DATABASE_URL": db_url, "SERVICEOPS_HOME": tempfile.mkdtemp()}
+    out = subprocess.run([sys.executable, __file__, "_prepare", db_url, str(seed),
+                          export or ""], capture_output=True, text=True, check=True,
+                         env={**os.environ, **env})
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    return info, Server(sys.executable, "serviceops.wsgi:application", env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ours", required=True)
+    parser.add_argument("--ours-200k")
+    parser.add_argument("--peer-db")
+    parser.add_argument("--peer-python", default="/tmp/peer-venv/bin/python")
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--peer-cases", type=int, default=200_000)
+    args = parser.parse_args()
+    report = {}
+
+    info, server = ours(args.ours)
+    try:
+        head = {"Cookie": info["cookie"]}
+        report["ours_1m"] = {
+            "cases": info["cases"], "team_cases": info["team_cases"],
+            "team_queue_open": latencies(server.port, ["/cases/?view=team"], head,
+                                         args.repeat),
+            "team_queue_all_first": latencies(server.port, ["/cases/?view=team&state=any"],
+                                              head, args.repeat),
+            "team_queue_deep": latencies(
+                server.port, [f"/cases/?view=team&state=any&after={info['deep_cursor']}"],
+                head, args.repeat),
+            "search": latencies(server.port, [f"/cases/search/?q={w}" for w in SEARCH_WORDS],
+                                head, args.repeat),
+            "api_create_rps": wrk_post(server.port, "/api/cases",
+                                       {"subject": "Card not arrived", "team_id": info["team_id"],
+                                        "channel": "phone"},
+                                       {"Authorization": f"Bearer {info['token']}"}),
+        }
+    finally:
+        server.stop()
+    print(json.dumps(report, indent=1), flush=True)
+
+    if args.ours_200k and args.peer_db:
+        export = tempfile.mktemp(suffix=".csv")
+        info, server = ours(args.ours_200k, seed=args.peer_cases, export=export)
+        try:
+            head = {"Cookie": info["cookie"]}
+            report["ours_200k"] = {
+                "cases": info["cases"],
+                "list": latencies(server.port, ["/cases/?view=all&state=any"], head,
+                                  args.repeat // 2),
+                "create_rps": wrk_post(server.port, "/api/cases",
+                                       {"subject": "Card not arrived",
+                                        "team_id": info["team_id"], "channel": "phone"},
+                                       {"Authorization": f"Bearer {info['token']}"}),
+            }
+        finally:
+            server.stop()
+        report["peer_200k"] = peer(args, export)
+        report["ratios"] = {
+            "list_time_ours_over_peer": report["ours_200k"]["list"]["p50"]
+            / report["peer_200k"]["list"]["p50"],
+            "create_rps_ours_over_peer": report["ours_200k"]["create_rps"]
+            / report["peer_200k"]["create_rps"],
+        }
+    print(json.dumps(report, indent=1))
+
+
+def peer(args, export: str) -> dict:
+    env = {"PEER_DB": args.peer_db, "PYTHONPATH": str(PEER_DIR),
+           "DJANGO_SETTINGS_MODULE": "peer_settings"}
+    subprocess.run([args.peer_python, "-m", "django", "migrate", "-v0"],
+                   env={**os.environ, **env}, check=True)
+    subprocess.run([args.peer_python, str(PEER_DIR / "peer_load.py"), export],
+                   env={**os.environ, **env}, check=True)
+    server = Server(args.peer_python, "peer_urls_wsgi:application", env, cwd=PEER_DIR)
+    try:
+        auth = "Basic " + b64encode(b"bench:bench-pass").decode()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port)
+        cookie = _peer_login(conn)
+        conn.request("GET", "/helpdesk/tickets/", headers={"Cookie": cookie})
+        html = conn.getresponse().read().decode()
+        data_url = re.search(r'"url": "([^"]*datatables[^"]*)"', html).group(1)
+        table = f"{data_url}?draw=1&start=0&length=50&order[0][column]=0&order[0][dir]=desc"
+        head = {"Cookie": cookie}
+        page = latencies(server.port, ["/helpdesk/tickets/"], head, args.repeat // 2)
+        rows = latencies(server.port, [table], head, args.repeat // 2)
+        queue_id = _peer_queue(args, env)
+        return {
+            "page": page, "rows_json": rows,
+            "list": {"p50": page["p50"] + rows["p50"], "p95": page["p95"] + rows["p95"]},
+            "create_rps": wrk_post(server.port, "/helpdesk/api/tickets/",
+                                   {"queue": queue_id, "title": "Card not arrived",
+                                    "description": "x", "submitter_email": "c@example.org",
+                                    "priority": 3}, {"Authorization": auth}),
+        }
+    finally:
+        server.stop()
+
+
+def _peer_login(conn: http.client.HTTPConnection) -> str:
+    conn.request("GET", "/helpdesk/login/")
+    response = conn.getresponse()
+    html = response.read().decode()
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie")).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    body = f"username=bench&password=bench-pass&csrfmiddlewaretoken={token}"
+    conn.request("POST", "/helpdesk/login/", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={csrf_cookie}", "Referer": "http://127.0.0.1/helpdesk/login/"})
+    response = conn.getresponse()
+    response.read()
+    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie") or "")
+    if not session:
+        raise RuntimeError("could not sign in to the peer")
+    return f"sessionid={session.group(1)}; csrftoken={csrf_cookie}"
+
+
+def _peer_queue(args, env) -> int:
+    out = subprocess.run(
+        [args.peer_python, "-c", "import django; django.setup(); "
+         "from helpdesk.models import Queue; print(Queue.objects.first().pk)"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_prepare":
+        prepare(sys.argv[2], int(sys.argv[3]), sys.argv[4] or None)
+    else:
+        main()
