@@ -108,18 +108,36 @@ def cmd_demo(args) -> int:
     return _run_processes(args.host, args.port, args.workers)
 
 
+def _check_operator(args) -> bool:
+    """With --as USER, the same permission check as the pages and the API; without it the
+    command runs as the server's operator (whoever can run it can read the database)."""
+    if not args.as_user:
+        return True
+    from django.contrib.auth import get_user_model
+
+    from serviceops.core.permissions import allowed
+    from serviceops.core.roles import Perm
+
+    user = get_user_model().objects.filter(username=args.as_user).first()
+    if user is None or not allowed(user, Perm.IMPORT_EXPORT):
+        print(f"{args.as_user!r} may not import or export (managers and admins may).",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_import(args) -> int:
     setup_django()
     from serviceops.cases.importing import run_import_command
 
-    return run_import_command(args)
+    return run_import_command(args) if _check_operator(args) else 2
 
 
 def cmd_export(args) -> int:
     setup_django()
     from serviceops.cases.exporting import run_export_command
 
-    return run_export_command(args)
+    return run_export_command(args) if _check_operator(args) else 2
 
 
 def cmd_user(args) -> int:
@@ -181,11 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="validate only; change nothing")
     p.add_argument("--errors", help="where to write rejected rows (CSV)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--as", dest="as_user", metavar="USER", help="check USER's permission")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export cases or case events to CSV")
     p.add_argument("what", choices=("cases", "events"))
     p.add_argument("--out", required=True)
+    p.add_argument("--as", dest="as_user", metavar="USER", help="check USER's permission")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("user", help="create a staff login")

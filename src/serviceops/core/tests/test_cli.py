@@ -38,6 +38,19 @@ def test_user_command_creates_a_login_and_audit_verify_reports_the_chain(tmp_pat
     assert verify.returncode == 0 and "intact" in verify.stdout
 
 
+def test_export_as_a_user_applies_the_same_permission_rules(tmp_path):
+    for name, role in (("mo", "manager"), ("ali", "agent")):
+        made = _serviceops("user", name, "--role", role, "--password", "a-long-Passphrase-42",
+                           home=tmp_path)
+        assert made.returncode == 0, made.stderr
+    out = tmp_path / "cases.csv"
+    refused = _serviceops("export", "cases", "--out", str(out), "--as", "ali", home=tmp_path)
+    assert refused.returncode == 2 and "may not import or export" in refused.stderr
+    assert not out.exists()
+    allowed = _serviceops("export", "cases", "--out", str(out), "--as", "mo", home=tmp_path)
+    assert allowed.returncode == 0 and out.read_text().startswith("id,external_ref")
+
+
 @pytest.mark.services
 def test_serve_starts_web_and_worker_on_a_fresh_home_and_stops_cleanly_on_sigterm(tmp_path):
     port = _free_port()
