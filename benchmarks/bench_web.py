@@ -155,12 +155,15 @@ def wrk_post(port: int, path: str, body: dict, headers: dict, seconds: int = 20)
 
 
 def ours(db_url: str, seed: int = 0, export: str | None = None) -> tuple[dict, Server]:
+    """Prepare the database at `db_url` and start our server on it; the home it used is in
+    info["home"] so that another server can share its secret key (and sessions)."""
     # One home for both, so that the session is signed with the server's secret key.
     env = {"DATABASE_URL": db_url, "SERVICEOPS_HOME": tempfile.mkdtemp()}
     out = subprocess.run([sys.executable, __file__, "_prepare", db_url, str(seed),
                           export or ""], capture_output=True, text=True, check=True,
                          env={**os.environ, **env})
     info = json.loads(out.stdout.strip().splitlines()[-1])
+    info["home"] = env["SERVICEOPS_HOME"]
     return info, Server(sys.executable, "serviceops.wsgi:application", env)
 
 

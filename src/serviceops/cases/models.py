@@ -103,6 +103,7 @@ class Case(models.Model):
         indexes = [
             # Queues: newest first within a team / assignee / status, keyset on (opened_at, id).
             models.Index(fields=["team", "status", "-opened_at", "-id"], name="case_team_q"),
+            models.Index(fields=["team", "-opened_at", "-id"], name="case_team_all_q"),
             models.Index(fields=["assignee", "status", "-opened_at", "-id"], name="case_mine_q"),
             models.Index(fields=["status", "-opened_at", "-id"], name="case_status_q"),
             models.Index(fields=["-opened_at", "-id"], name="case_all_q"),

@@ -55,10 +55,10 @@ def team_ids_of(user) -> list[int]:
 def case_scope(user, queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
     """Return the cases `user` may see: all teams' for managers and assessors, else their teams'.
 
-    Team-scoped users also see cases assigned to them personally, wherever they sit.
+    A case's assignee is always a member of its team (the assignment services enforce it),
+    so "my cases" are within "my teams' cases"; a plain team filter also lets the database
+    walk the queue indexes.
     """
-    from django.db.models import Q
-
     from serviceops.cases.models import Case
 
     qs = Case.objects.all() if queryset is None else queryset
@@ -66,8 +66,7 @@ def case_scope(user, queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
         return qs.none()
     if allowed(user, Perm.VIEW_ALL_TEAMS):
         return qs
-    staff = staff_of(user)
-    return qs.filter(Q(team_id__in=team_ids_of(user)) | Q(assignee=staff))
+    return qs.filter(team_id__in=team_ids_of(user))
 
 
 def can_see_case(user, case: Case) -> bool:
