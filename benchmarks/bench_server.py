@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_web import Server, free_port, ours  # noqa: E402
+from bench_web import Server, free_port, ours, wait_for_port  # noqa: E402
 
 
 def wrk(port: int, path: str, cookie: str) -> dict:
@@ -40,17 +40,7 @@ class Granian(Server):
             [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", "4", "--log-level", "warning",
              "serviceops.wsgi:application"], env={**os.environ, **env})
-        import socket
-        import time
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("granian did not start")
+        wait_for_port(self.port, "granian")
 
 
 def main() -> None:

@@ -95,6 +95,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_port(port: int, name: str) -> None:
+    """Return once something accepts connections on `port` (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{name} did not start")
+
+
 class Server:
     def __init__(self, python: str, app: str, env: dict, cwd: Path | None = None):
         self.port = free_port()
@@ -103,14 +115,7 @@ class Server:
              "--workers", "4", "--log-level", "warning"],
             env={**os.environ, **env}, cwd=cwd,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"{app} did not start")
+        wait_for_port(self.port, app)
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
