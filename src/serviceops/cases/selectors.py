@@ -44,37 +44,41 @@ def case_queue(*, user, case_filter: CaseFilter, after: str | None = None,
     return Page(items=rows, next_cursor=next_cursor)
 
 
-def _search_ids_sql(query: str) -> tuple[str, list]:
-    """Return SQL selecting the ids of cases matching `query`, best first, on this database."""
+# Must match the expression of the GIN index in cases/fts.py.
+POSTGRES_MATCH = (
+    "to_tsvector('english', cases_case.subject || ' ' || cases_case.description) "
+    "@@ websearch_to_tsquery('english', %s)"
+)
+
+
+def _text_matches(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Narrow `qs` to cases whose subject or description contain every word of `query`."""
     if connection.vendor == "postgresql":
-        return (
-            "SELECT id FROM cases_case WHERE to_tsvector('english', subject || ' ' || "
-            "description) @@ websearch_to_tsquery('english', %s)",
-            [query],
-        )
+        # A plain WHERE on the case row (not an IN-subquery) lets the planner choose between
+        # the GIN index (rare words) and walking the newest-first index (common words).
+        return qs.extra(where=[POSTGRES_MATCH], params=[query])
     # SQLite FTS5: keep the words only and quote each, so that user input can never form
     # FTS syntax (or a syntax error); every word must match, as on PostgreSQL.
-    words = re.findall(r"\w+", query)
-    match = " ".join(f'"{w}"' for w in words)
-    return ("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [match])
+    match = " ".join(f'"{w}"' for w in re.findall(r"\w+", query))
+    return qs.filter(id__in=RawSQL(
+        "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [match]))
 
 
 def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     """Return up to `limit` cases the user may see whose subject or description matches
-    `query` (all words, stemmed on PostgreSQL), newest first; a number finds that case."""
+    `query` (all words, stemmed), newest first; a case number or an external reference
+    finds that case."""
     query = query.strip()
     if not query:
         return []
     scoped = case_scope(user)
+    exact = Q(external_ref=query)
     if query.lstrip("#").isdigit():
-        number = int(query.lstrip("#"))
-        exact = list(_with_related(scoped.filter(Q(pk=number) | Q(external_ref=query))))
-        if exact:
-            return exact
-    if not any(ch.isalnum() for ch in query):
-        return []
-    sql, params = _search_ids_sql(query)
-    matches = scoped.filter(Q(id__in=RawSQL(sql, params)) | Q(external_ref=query))
+        exact |= Q(pk=int(query.lstrip("#")))
+    found = list(_with_related(scoped.filter(exact))[:limit])
+    if found or not any(ch.isalnum() for ch in query):
+        return found
+    matches = _text_matches(scoped, query)
     return list(_with_related(matches).order_by("-opened_at", "-id")[:limit])
 
 
