@@ -1,15 +1,24 @@
-"""Full-text search index of cases: PostgreSQL GIN over a tsvector, SQLite FTS5 with triggers.
-
-The expression here must match `cases.selectors._search_ids_sql`. On SQLite, Django rebuilds
+"""Full-text search index of cases: PostgreSQL GIN over a stored tsvector, SQLite FTS5 with
+triggers. `cases.selectors` queries what is installed here. On SQLite, Django rebuilds
 a table (dropping its triggers) when a migration alters it: a migration that alters Case
 must call `install_fts` again afterwards.
 """
 
+# PostgreSQL keeps a stored, generated tsvector (so that checking a row never re-parses its
+# text) with two GIN indexes: one on the vector, one on (team, vector) through btree_gin so
+# that a team-scoped search finds only its team's matches.
 POSTGRES_INSTALL = [
-    "CREATE INDEX IF NOT EXISTS case_fts_idx ON cases_case USING gin "
-    "(to_tsvector('english', subject || ' ' || description))",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    "ALTER TABLE cases_case ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS "
+    "AS (to_tsvector('english', subject || ' ' || description)) STORED",
+    "CREATE INDEX IF NOT EXISTS case_fts_idx ON cases_case USING gin (search_vector)",
+    "CREATE INDEX IF NOT EXISTS case_team_fts_idx ON cases_case USING gin (team_id, search_vector)",
 ]
-POSTGRES_REMOVE = ["DROP INDEX IF EXISTS case_fts_idx"]
+POSTGRES_REMOVE = [
+    "DROP INDEX IF EXISTS case_team_fts_idx",
+    "DROP INDEX IF EXISTS case_fts_idx",
+    "ALTER TABLE cases_case DROP COLUMN IF EXISTS search_vector",
+]
 
 SQLITE_INSTALL = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS cases_case_fts USING fts5(subject, description, "

@@ -52,3 +52,20 @@ def test_queue_filter_reports_unknown_values_and_applies_known_ones(org):
     assert "status" in case_filter.errors
     page = case_queue(user=org.agent.user, case_filter=case_filter)
     assert [c.pk for c in page.items] == [urgent.pk]
+
+
+def test_search_returns_the_newest_matches_whether_common_or_rare(org):
+    from serviceops.cases import selectors
+
+    start = timezone.now() - timedelta(days=1)
+    common = [case_create(by=org.agent.user, subject=f"Card problem {i}", team=org.billing,
+                          now=start + timedelta(minutes=i)) for i in range(6)]
+    rare = case_create(by=org.agent.user, subject="Kettle descaling", team=org.billing,
+                       now=start - timedelta(days=30))
+    assert case_search(user=org.agent.user, query="card", limit=3) == common[:-4:-1]
+    selectors.RECENT_WINDOW, previous = 2, selectors.RECENT_WINDOW  # force the fallback
+    try:
+        assert case_search(user=org.agent.user, query="card", limit=3) == common[:-4:-1]
+        assert case_search(user=org.agent.user, query="descaling") == [rare]
+    finally:
+        selectors.RECENT_WINDOW = previous
