@@ -5,17 +5,13 @@ must call `install_fts` again afterwards.
 """
 
 # PostgreSQL keeps a stored, generated tsvector (so that checking a row never re-parses its
-# text) with two GIN indexes: one on the vector, one on (team, vector) through btree_gin so
-# that a team-scoped search finds only its team's matches.
+# text) with a GIN index on it.
 POSTGRES_INSTALL = [
-    "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "ALTER TABLE cases_case ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS "
     "AS (to_tsvector('english', subject || ' ' || description)) STORED",
     "CREATE INDEX IF NOT EXISTS case_fts_idx ON cases_case USING gin (search_vector)",
-    "CREATE INDEX IF NOT EXISTS case_team_fts_idx ON cases_case USING gin (team_id, search_vector)",
 ]
 POSTGRES_REMOVE = [
-    "DROP INDEX IF EXISTS case_team_fts_idx",
     "DROP INDEX IF EXISTS case_fts_idx",
     "ALTER TABLE cases_case DROP COLUMN IF EXISTS search_vector",
 ]
