@@ -5,10 +5,13 @@ must call `install_fts` again afterwards.
 """
 
 # PostgreSQL keeps a stored, generated tsvector (so that checking a row never re-parses its
-# text) with a GIN index on it.
+# text) with a GIN index on it. Besides the words it holds one lexeme naming the case's team
+# ("~team:<id>", which no text can produce), so that a team-scoped search is answered inside
+# the index by intersecting "this word" with "this team".
 POSTGRES_INSTALL = [
     "ALTER TABLE cases_case ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS "
-    "AS (to_tsvector('english', subject || ' ' || description)) STORED",
+    "AS (to_tsvector('english', subject || ' ' || description) || "
+    "array_to_tsvector(ARRAY['~team:' || coalesce(team_id, 0)::text])) STORED",
     "CREATE INDEX IF NOT EXISTS case_fts_idx ON cases_case USING gin (search_vector)",
 ]
 POSTGRES_REMOVE = [

@@ -11,7 +11,8 @@ from django.db.models.expressions import RawSQL
 
 from serviceops.cases.filters import CaseFilter, cursor_decode, cursor_encode
 from serviceops.cases.models import Case, CaseEvent
-from serviceops.core.permissions import case_scope, staff_of
+from serviceops.core.permissions import allowed, case_scope, staff_of, team_ids_of
+from serviceops.core.roles import Perm
 
 
 @dataclass(frozen=True)
@@ -45,19 +46,32 @@ def case_queue(*, user, case_filter: CaseFilter, after: str | None = None,
 
 
 POSTGRES_MATCH = "cases_case.search_vector @@ websearch_to_tsquery('english', %s)"
-# How many of the newest cases in scope are checked first; see case_search.
-RECENT_WINDOW = 5_000
+POSTGRES_MATCH_IN_TEAMS = (
+    "cases_case.search_vector @@ (websearch_to_tsquery('english', %s) && "
+    "(SELECT string_agg(quote_literal('~team:' || t), ' | ')::tsquery "
+    "FROM unnest(%s::bigint[]) AS t))"
+)
+# How many of the newest cases in scope are checked, in turn, before the index; see
+# case_search.
+RECENT_WINDOWS = (5_000, 50_000)
 
 
-def _text_matches(qs: QuerySet[Case], query: str, *, recent_only: bool) -> QuerySet[Case]:
-    """Narrow `qs` to cases whose subject or description contain every word of `query`."""
+def _text_matches(qs: QuerySet[Case], query: str, *, recent: int | None,
+                  team_ids: list[int] | None) -> QuerySet[Case]:
+    """Narrow `qs` to cases whose subject or description contain every word of `query`
+    (`team_ids`: the teams `qs` is limited to, None for all), among its `recent` newest
+    cases if given."""
     if connection.vendor == "postgresql":
-        if recent_only:
-            newest = qs.order_by("-opened_at", "-id").values("id")[:RECENT_WINDOW]
+        if recent:
+            newest = qs.order_by("-opened_at", "-id").values("id")[:recent]
             return qs.filter(id__in=newest).extra(where=[POSTGRES_MATCH], params=[query])
-        # OFFSET 0 keeps the subquery apart, so it is answered from the GIN indexes alone
-        # instead of walking every case of the scope newest-first.
-        inner = qs.extra(where=[POSTGRES_MATCH], params=[query]).values("id")
+        if team_ids is None:
+            # Across all teams the planner's word statistics hold, so it chooses well
+            # between the GIN index (rare words) and the newest-first index (common ones).
+            return qs.extra(where=[POSTGRES_MATCH], params=[query])
+        # Within teams it does not (a word common overall may be rare in one team), so the
+        # GIN index answers "this word and this team" alone: OFFSET 0 keeps it apart.
+        inner = qs.extra(where=[POSTGRES_MATCH_IN_TEAMS], params=[query, team_ids]).values("id")
         sql, params = inner.query.sql_with_params()
         return qs.filter(id__in=RawSQL(f"{sql} OFFSET 0", params))
     # SQLite FTS5: keep the words only and quote each, so that user input can never form
@@ -72,9 +86,9 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     `query` (all words, stemmed), newest first; a case number or an external reference
     finds that case.
 
-    Common words are answered from the newest cases in scope; only when those hold too few
-    matches is the whole scope searched through the full-text index, where a rare word's
-    matches are few. Either way the cost stays bounded whatever the word.
+    On PostgreSQL, common words are answered from the newest cases in scope (5,000, then
+    50,000); only when those hold too few matches is the whole scope searched through the
+    full-text index, where a rare word's matches are few.
     """
     query = query.strip()
     if not query:
@@ -87,11 +101,17 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     if found or not any(ch.isalnum() for ch in query):
         return found
     ordered = ("-opened_at", "-id")
-    recent = list(_with_related(_text_matches(scoped, query, recent_only=True))
-                  .order_by(*ordered)[:limit])
-    if len(recent) == limit or connection.vendor != "postgresql":
-        return recent
-    matches = _text_matches(scoped, query, recent_only=False)
+    team_ids = None if allowed(user, Perm.VIEW_ALL_TEAMS) else team_ids_of(user)
+    if connection.vendor != "postgresql":
+        return list(_with_related(_text_matches(scoped, query, recent=None, team_ids=None))
+                    .order_by(*ordered)[:limit])
+    for window in RECENT_WINDOWS:
+        recent = list(_with_related(_text_matches(scoped, query, recent=window,
+                                                  team_ids=team_ids))
+                      .order_by(*ordered)[:limit])
+        if len(recent) == limit:
+            return recent
+    matches = _text_matches(scoped, query, recent=None, team_ids=team_ids)
     return list(_with_related(matches).order_by(*ordered)[:limit])
 
 

@@ -63,9 +63,12 @@ def test_search_returns_the_newest_matches_whether_common_or_rare(org):
     rare = case_create(by=org.agent.user, subject="Kettle descaling", team=org.billing,
                        now=start - timedelta(days=30))
     assert case_search(user=org.agent.user, query="card", limit=3) == common[:-4:-1]
-    selectors.RECENT_WINDOW, previous = 2, selectors.RECENT_WINDOW  # force the fallback
+    previous = selectors.RECENT_WINDOWS
+    selectors.RECENT_WINDOWS = (2,)  # too small: the index fallback answers
     try:
         assert case_search(user=org.agent.user, query="card", limit=3) == common[:-4:-1]
+        assert case_search(user=org.manager.user, query="card", limit=3) == common[:-4:-1]
         assert case_search(user=org.agent.user, query="descaling") == [rare]
+        assert case_search(user=org.outsider.user, query="descaling") == []
     finally:
-        selectors.RECENT_WINDOW = previous
+        selectors.RECENT_WINDOWS = previous
