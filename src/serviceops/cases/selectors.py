@@ -105,7 +105,8 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     if connection.vendor != "postgresql":
         return list(_with_related(_text_matches(scoped, query, recent=None, team_ids=None))
                     .order_by(*ordered)[:limit])
-    for window in RECENT_WINDOWS:
+    # Across all teams one window is enough: the planner then chooses well by itself.
+    for window in RECENT_WINDOWS if team_ids is not None else RECENT_WINDOWS[:1]:
         recent = list(_with_related(_text_matches(scoped, query, recent=window,
                                                   team_ids=team_ids))
                       .order_by(*ordered)[:limit])
