@@ -1,7 +1,7 @@
 """The `serviceops` command: set-up, demo, serving, import/export and the planning maths.
 
-Commands that need the database set Django up themselves; the pure ones (staffing,
-businesstime) start without importing Django so that they answer instantly.
+Commands that need the database set Django up themselves; the pure ones (remedies) start
+without importing Django so that they answer instantly.
 """
 
 from __future__ import annotations
@@ -14,12 +14,9 @@ import subprocess
 import sys
 import time
 
-# Modules that add their own sub-commands with `register(subparsers)`.
-PLUGGED_COMMANDS = (
-    "serviceops.workforce.cli_staffing",
-    "serviceops.sla.cli_businesstime",
-    "serviceops.complaints.cli_remedies",
-)
+# Modules that add their own sub-commands with `register(subparsers)`; they import no
+# Django, so that they answer instantly.
+PLUGGED_COMMANDS = ("serviceops.complaints.cli_remedies",)
 
 DEMO_PASSWORD = "serviceops-demo"
 
@@ -226,13 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_manage)
 
     for module_name in PLUGGED_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(module_name).register(sub)
     return parser
 
 
