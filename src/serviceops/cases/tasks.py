@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.utils import timezone
 from huey import crontab
@@ -43,11 +44,14 @@ def cases_autoclose(*, now) -> int:
         .values_list("id", flat=True)[:1000]
     )
     for case in Case.objects.filter(pk__in=ids):
-        # Re-checked under the row lock inside the service: a customer reply that reopened
-        # the case in the meantime wins, and a second worker finds nothing left to do.
-        if case.status == Status.RESOLVED:
+        # Re-checked under the row lock inside the service: a second worker finds the case
+        # closed already (nothing to do), and a customer reply that reopened it in the
+        # meantime wins (the lifecycle refuses reopened → closed).
+        try:
             result = case_change_status(case=case, status=Status.CLOSED, by=None, now=now)
-            closed += result.status == Status.CLOSED
+        except ValidationError:
+            continue
+        closed += result.closed_at == now
     return closed
 
 

@@ -188,3 +188,17 @@ def test_autoclose_closes_old_resolved_cases_once(billing_case, org, settings):
     assert cases_autoclose(now=timezone.now()) == 1
     assert cases_autoclose(now=timezone.now()) == 0
     assert Case.objects.get(pk=billing_case.pk).status == Status.CLOSED
+
+
+def test_autoclose_leaves_a_case_the_customer_reopened(billing_case, org, settings,
+                                                      monkeypatch):
+    settings.CASE_AUTOCLOSE_DAYS = 7
+    case_change_status(case=billing_case, status=Status.RESOLVED, by=org.agent.user,
+                       now=timezone.now() - timedelta(days=8))
+    stale = Case.objects.get(pk=billing_case.pk)  # what the sweep read, still resolved
+    case_customer_message(case=billing_case, body="It broke again")
+    original = Case.objects.filter
+    monkeypatch.setattr(Case.objects, "filter",
+                        lambda **kw: [stale] if "pk__in" in kw else original(**kw))
+    assert cases_autoclose(now=timezone.now()) == 0
+    assert Case.objects.get(pk=billing_case.pk).status == Status.REOPENED
