@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
@@ -179,8 +180,10 @@ def create_case(request, payload: CaseIn):
 
 @router.get("/{case_id}", response=CaseDetail)
 def get_case(request, case_id: int):
-    get_object_or_404(Case, pk=case_id)
-    return selectors.case_detail(user=request.auth, case_id=case_id)
+    try:
+        return selectors.case_detail(user=request.auth, case_id=case_id)
+    except Case.DoesNotExist:
+        raise Http404(f"There is no case {case_id}.") from None
 
 
 @router.patch("/{case_id}", response=CaseDetail)

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import json
+import string
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -118,8 +119,6 @@ class Mapping:
         needed = set(self.columns.values())
         needed |= {c for c in (self.id_column, self.event_time, self.sequence) if c}
         if self.subject_template:
-            import string
-
             needed |= {name for _, name, _, _ in string.Formatter().parse(self.subject_template)
                        if name}
         return needed

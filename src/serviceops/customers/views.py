@@ -47,6 +47,8 @@ def customer_index(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer's page; POST saves changes to their details."""
     customer = get_object_or_404(Customer.objects.select_related("organisation"), pk=pk)
+    # The form gets its own copy: validating a ModelForm writes the posted values into its
+    # instance, and the service must still see the old ones to audit what changed.
     form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=pk))
     if request.method == "POST":
         require(request.user, Perm.CUSTOMER_EDIT)

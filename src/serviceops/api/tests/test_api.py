@@ -130,3 +130,8 @@ def test_openapi_schema_lists_the_paths(client, db):
     schema = client.get("/api/openapi.json").json()
     assert {"/api/cases", "/api/cases/{case_id}/events", "/api/customers"} <= set(
         schema["paths"])
+
+
+def test_missing_case_is_404_json(call, org):
+    response = call(org.manager, "get", "/cases/999999")
+    assert response.status_code == 404 and "999999" in response.json()["detail"]
