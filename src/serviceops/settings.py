@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "serviceops.people",
     "serviceops.customers",
     "serviceops.cases",
+    "serviceops.sla",
 ]
 
 MIDDLEWARE = [

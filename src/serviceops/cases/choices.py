@@ -91,6 +91,7 @@ class EventKind(models.TextChoices):
     LINKED = "linked", "Linked"
     TAGS_CHANGED = "tags_changed", "Tags changed"
     ATTACHMENT_ADDED = "attachment_added", "Attachment added"
+    ESCALATED = "escalated", "Escalated"
 
 
 class LinkKind(models.TextChoices):

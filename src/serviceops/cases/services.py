@@ -50,6 +50,10 @@ def _now(now: datetime | None) -> datetime:
 
 def _event(case: Case, kind: str, *, by, at: datetime, from_value="", to_value="",
            data: dict | None = None) -> CaseEvent:
+    from serviceops.sla.services import case_sla_refresh_on_commit
+
+    # Clocks and policy matching follow the event log: recompute after commit.
+    case_sla_refresh_on_commit(case.pk)
     return CaseEvent.objects.create(
         case=case, kind=kind, at=at, actor=staff_of(by) if by is not None else None,
         from_value="" if from_value is None else str(from_value),
