@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/", core_views.health, name="health"),
     path("cases/", include("serviceops.cases.urls")),
     path("customers/", include("serviceops.customers.urls")),
+    path("sla/", include("serviceops.sla.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from serviceops.cases.choices import OPEN_STATUSES, Channel, Priority, Status
 
 VIEWS = ("mine", "unassigned", "team", "all")
+SORTS = ("newest", "due")
+SLA_STATES = ("breached", "due_hour", "untimed")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class CaseFilter:
     category_ids: tuple[int, ...] = ()
     customer_id: int | None = None
     tag: str = ""
+    sort: str = "newest"  # or "due": cases with a running SLA clock, soonest due first
+    sla: str = ""  # "breached", "due_hour" (due within the hour) or "untimed"
     errors: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -64,8 +69,18 @@ class CaseFilter:
         except ValueError:
             errors["customer"] = f"{customer!r} is not a customer id."
             customer_id = None
+        sort = params.get("sort") or "newest"
+        if sort not in SORTS:
+            errors["sort"] = f"{sort!r} is not an order (choose {', '.join(SORTS)})."
+            sort = "newest"
+        sla = params.get("sla") or ""
+        if sla and sla not in SLA_STATES:
+            errors["sla"] = f"{sla!r} is not an SLA state (choose {', '.join(SLA_STATES)})."
+            sla = ""
         return cls(
             view=view,
+            sort=sort,
+            sla=sla,
             statuses=statuses,
             open_only=not statuses and params.get("state", "open") != "any",
             priorities=many("priority", set(Priority.values), int),
@@ -105,6 +120,16 @@ class CaseFilter:
             qs = qs.filter(customer_id=self.customer_id)
         if self.tag:
             qs = qs.filter(tags__name=self.tag)
+        if self.sla == "breached":
+            qs = qs.filter(sla__breached=True)
+        elif self.sla == "due_hour":
+            now = timezone.now()
+            qs = qs.filter(sla__next_due_at__gt=now,
+                           sla__next_due_at__lte=now + timedelta(hours=1))
+        elif self.sla == "untimed":
+            qs = qs.filter(Q(sla__isnull=True) | Q(sla__version__isnull=True))
+        if self.sort == "due":
+            qs = qs.filter(sla__next_due_at__isnull=False)
         return qs
 
 

@@ -22,7 +22,7 @@ class Page:
 
 
 def _with_related(qs: QuerySet[Case]) -> QuerySet[Case]:
-    return qs.select_related("customer", "team", "assignee", "category")
+    return qs.select_related("customer", "team", "assignee", "category", "sla")
 
 
 def case_queue(*, user, case_filter: CaseFilter, after: str | None = None,
@@ -32,6 +32,8 @@ def case_queue(*, user, case_filter: CaseFilter, after: str | None = None,
     Keyset pagination on (opened_at, id): a deep page costs the same as the first.
     """
     qs = case_filter.apply(case_scope(user), staff=staff_of(user))
+    if case_filter.sort == "due":
+        return _queue_by_due(qs, after, limit)
     if after:
         opened_at, pk = cursor_decode(after)
         # (opened_at, id) < (cursor): written so that the index range on opened_at is used.
@@ -42,6 +44,21 @@ def case_queue(*, user, case_filter: CaseFilter, after: str | None = None,
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = cursor_encode(rows[-1].opened_at, rows[-1].pk)
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _queue_by_due(qs: QuerySet[Case], after: str | None, limit: int) -> Page:
+    """Cases with a running SLA clock, soonest due first; keyset on (next_due_at, id)."""
+    if after:
+        due_at, pk = cursor_decode(after)
+        qs = qs.filter(sla__next_due_at__gte=due_at).exclude(sla__next_due_at=due_at,
+                                                            id__lte=pk)
+    rows = list(_with_related(qs).prefetch_related("tags")
+                .order_by("sla__next_due_at", "id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursor_encode(rows[-1].sla.next_due_at, rows[-1].pk)
     return Page(items=rows, next_cursor=next_cursor)
 
 

@@ -90,6 +90,8 @@ def queue(request: HttpRequest) -> HttpResponse:
                                            teams__in=staff.teams.all() if staff else [])
         .distinct() if allowed(request.user, Perm.CASE_ASSIGN_OTHERS) else [],
         "saved_filters": request.user.saved_filters.all(),
+        "sla_states": [("breached", "Breached"), ("due_hour", "Due within the hour"),
+                       ("untimed", "No SLA policy")],
     })
 
 
@@ -157,6 +159,19 @@ def new(request: HttpRequest) -> HttpResponse:
                   status=422 if form.errors else 200)
 
 
+def sla_context(case: Case) -> dict:
+    """The case's SLA card: its policy version, clocks and escalations."""
+    from serviceops.sla.forms import EscalateForm
+    from serviceops.sla.models import CaseSla
+
+    return {
+        "case_sla": CaseSla.objects.select_related("version__policy").filter(case=case).first(),
+        "sla_clocks": case.clocks.all(),
+        "escalations": case.escalations.select_related("level", "by"),
+        "escalate_form": EscalateForm(),
+    }
+
+
 def _detail_context(request: HttpRequest, case: Case, reply_form=None) -> dict:
     staff = staff_of(request.user)
     return {
@@ -177,6 +192,7 @@ def _detail_context(request: HttpRequest, case: Case, reply_form=None) -> dict:
         "canned": CannedResponse.objects.filter(team__isnull=True)
         | CannedResponse.objects.filter(team=case.team_id),
         "is_mine": staff is not None and case.assignee_id == staff.pk,
+        **sla_context(case),
     }
 
 
