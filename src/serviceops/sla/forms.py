@@ -47,6 +47,8 @@ class CalendarForm(forms.ModelForm):
             data["parsed"] = Calendar.from_json(text).to_dict()
         except CalendarError as error:
             self.add_error("definition", str(error))
+        else:
+            self.instance.definition = data["parsed"]  # the model validates it again
         return data
 
 
@@ -61,6 +63,10 @@ class PolicyForm(forms.ModelForm):
                                       widget=forms.CheckboxSelectMultiple)
     categories = forms.ModelMultipleChoiceField(Category.objects.all(), required=False)
     teams = forms.ModelMultipleChoiceField(Team.objects.all(), required=False)
+    # Not inputs: they carry the model's own errors about the grid and the pauses (the grid
+    # and the checkboxes below are the inputs; `clean` copies them onto the policy).
+    targets = forms.CharField(required=False, widget=forms.HiddenInput, disabled=True)
+    pauses = forms.CharField(required=False, widget=forms.HiddenInput, disabled=True)
 
     class Meta:
         model = SlaPolicy
@@ -87,6 +93,12 @@ class PolicyForm(forms.ModelForm):
             self.initial.update(priorities=[str(p) for p in policy.priorities],
                                 channels=policy.channels, tiers=policy.tiers,
                                 categories=policy.categories.all(), teams=policy.teams.all())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors:
+            self.apply()  # so that the model's own validation sees the grid
+        return data
 
     def target_rows(self):
         """(priority label, [bound fields per clock]) for the grid."""
