@@ -137,9 +137,67 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
         _reference_data(teams, staff_by_team)
     _cases(rng, size, now, teams, staff_by_team, categories, customers, progress)
     _reset_sequences(Case, Message)
+    _service_levels(teams, size, now, progress)
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
             f"{CaseEvent.objects.count():,} case events.")
+
+
+DEMO_CALENDAR = {
+    "timezone": "Europe/London",
+    "hours": {**{day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+              "sat": [["09:00", "17:00"]]},
+    "holidays": "GB-ENG",
+}
+HOUR = 3600
+# Business-hour targets per priority: first response, next response, resolution.
+DEMO_TARGETS = {
+    "1": {"first_response": 1 * HOUR, "next_response": 2 * HOUR, "resolution": 8 * HOUR},
+    "2": {"first_response": 4 * HOUR, "next_response": 4 * HOUR, "resolution": 24 * HOUR},
+    "3": {"first_response": 8 * HOUR, "next_response": 8 * HOUR, "resolution": 48 * HOUR},
+    "4": {"first_response": 16 * HOUR, "next_response": 16 * HOUR, "resolution": 96 * HOUR},
+}
+
+
+def _service_levels(teams, size: DemoSize, now: datetime, progress: bool) -> None:
+    """A contact-centre calendar, two policies with escalation levels, and every case's
+    clocks (open cases only for the large benchmark set)."""
+    from serviceops.sla.models import BusinessCalendar, EscalationLevel, SlaPolicy
+    from serviceops.sla.services import _new_version, sla_recompute
+
+    with transaction.atomic():
+        calendar = BusinessCalendar.objects.create(name="UK contact centre",
+                                                   definition=DEMO_CALENDAR)
+        pauses = {"resolution": ["pending_customer", "pending_third_party", "on_hold"]}
+        live = SlaPolicy.objects.create(
+            name="Phone and chat", position=10, channels=["phone", "chat"], calendar=calendar,
+            description="Calls and chats are answered live; follow-ups within the hour.",
+            targets={p: {"first_response": HOUR, "resolution": t["resolution"]}
+                     for p, t in DEMO_TARGETS.items()}, pauses=pauses)
+        standard = SlaPolicy.objects.create(
+            name="Standard", position=100, calendar=calendar, targets=DEMO_TARGETS,
+            pauses=pauses, description="Emails, letters and web forms: replied within one "
+                                       "working day at normal priority.")
+        for policy in (live, standard):
+            EscalationLevel.objects.create(policy=policy, position=1, clock="first_response",
+                                           percent_consumed=75, notify_roles=["team_leader"])
+            EscalationLevel.objects.create(policy=policy, position=2, clock="first_response",
+                                           minutes_after_breach=60, notify_roles=["manager"])
+            EscalationLevel.objects.create(
+                policy=policy, position=3, clock="resolution", minutes_after_breach=240,
+                notify_roles=["manager"], raise_priority=True)
+            _new_version(policy, now)
+    open_only = size.cases > 100_000
+    ids = Case.objects.order_by("pk").values_list("pk", flat=True)
+    if open_only:
+        ids = ids.filter(status__in=OPEN_STATUSES)
+    report = None
+    if progress:
+        def report(done: int, total: int) -> None:
+            print(f"\rSLA clocks: {done:,}/{total:,} cases", end="", flush=True)
+    sla_recompute(cases=list(ids), now=now, progress=report)
+    if progress:
+        print()
 
 
 def _reset_sequences(*models) -> None:

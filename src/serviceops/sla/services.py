@@ -96,13 +96,34 @@ class PolicyBook:
         policies = list(SlaPolicy.objects.filter(is_active=True)
                         .prefetch_related("categories", "teams"))
         latest = {}
-        for version in SlaPolicyVersion.objects.filter(policy__in=policies).order_by("number"):
+        for version in (SlaPolicyVersion.objects.filter(policy__in=policies)
+                        .select_related("policy").order_by("number")):
             latest[version.policy_id] = version
         self.entries = [
             (policy, {c.pk for c in policy.categories.all()}, {t.pk for t in policy.teams.all()},
              latest.get(policy.pk))
             for policy in policies
         ]
+        self._versions: dict[int, SlaPolicyVersion] = {v.pk: v for v in latest.values()}
+        self._levels: dict[int, list[EscalationLevel]] = {}
+
+    def version(self, version_id: int | None) -> SlaPolicyVersion | None:
+        """A version by id (older versions are loaded once, with their policy)."""
+        if version_id is None:
+            return None
+        if version_id not in self._versions:
+            self._versions[version_id] = (SlaPolicyVersion.objects.select_related("policy")
+                                          .get(pk=version_id))
+        return self._versions[version_id]
+
+    def levels(self, version: SlaPolicyVersion | None) -> list[EscalationLevel]:
+        if version is None:
+            return []
+        if version.policy_id not in self._levels:
+            self._levels[version.policy_id] = list(
+                EscalationLevel.objects.filter(policy_id=version.policy_id)
+                .select_related("reassign_team"))
+        return self._levels[version.policy_id]
 
     def match(self, case: Case, tier: str | None) -> SlaPolicyVersion | None:
         for policy, categories, teams, version in self.entries:
@@ -146,39 +167,77 @@ def case_sla_refresh(*, case_id: int, now: datetime | None = None,
     """Match the case to a policy (keeping the version it already has, see `_version_for`),
     compute its clocks from its events and store them with the next moment the sweep must
     look at it. Safe to repeat."""
-    now = now or timezone.now()
-    case = Case.objects.select_related("customer", "sla").filter(pk=case_id).first()
-    if case is None:
-        return None
-    events = _clock_events(CaseEvent.objects.filter(case_id=case_id), case)
-    with transaction.atomic():
-        return _store(case, events.get(case_id, []), book or PolicyBook(), now)
+    stored = _refresh_many([case_id], now or timezone.now(), book or PolicyBook())
+    return stored.get(case_id)
 
 
 def sla_recompute(*, cases: Iterable[int] | None = None, now: datetime | None = None,
-                  batch: int = 2000) -> int:
+                  batch: int = 2000, rematch: bool = False, progress=None) -> int:
     """Recompute the clocks of many cases (all when `cases` is None), e.g. after an import.
-    Returns how many cases were timed."""
+    With `rematch`, closed cases are matched to today's policies too (to apply a new policy
+    to imported history); otherwise they keep the version they have. Returns how many cases
+    were processed."""
     now = now or timezone.now()
     book = PolicyBook()
     ids = list(cases) if cases is not None else list(
         Case.objects.order_by("pk").values_list("pk", flat=True))
     done = 0
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        loaded = {c.pk: c for c in Case.objects.select_related("customer", "sla")
-                  .filter(pk__in=chunk)}
-        events = _clock_events(CaseEvent.objects.filter(case_id__in=chunk), None, loaded)
-        with transaction.atomic():
-            for case_id in chunk:
-                if case_id in loaded:
-                    _store(loaded[case_id], events.get(case_id, []), book, now)
-                    done += 1
+        done += len(_refresh_many(ids[start:start + batch], now, book, rematch=rematch))
+        if progress:
+            progress(done, len(ids))
     return done
 
 
-def _clock_events(queryset, case: Case | None, cases: dict | None = None,
-                  ) -> dict[int, list[Event]]:
+def _refresh_many(ids: Sequence[int], now: datetime, book: PolicyBook, *,
+                  rematch: bool = False) -> dict[int, CaseSla]:
+    """Compute and store the clocks of a batch of cases in a few queries."""
+    cases = {c.pk: c for c in Case.objects.select_related("customer", "sla")
+             .filter(pk__in=ids)}
+    events = _clock_events(CaseEvent.objects.filter(case_id__in=ids), cases)
+    applied: dict[int, set] = defaultdict(set)
+    for case_id, level_id, kind, cycle in CaseEscalation.objects.filter(
+            case_id__in=ids, level__isnull=False).values_list("case_id", "level_id", "clock",
+                                                              "cycle"):
+        applied[case_id].add((level_id, kind, cycle))
+    clock_rows: list[CaseClock] = []
+    slas: dict[int, CaseSla] = {}
+    for case_id, case in cases.items():
+        version = _version_for(case, book, rematch)
+        clocks: list[Clock] = []
+        if version is not None and events.get(case_id):
+            clocks = compute_clocks(events[case_id], version.terms(), version.calendar(), now)
+        clock_rows += [
+            CaseClock(case_id=case_id, kind=c.kind.value, cycle=c.cycle, priority=c.priority,
+                      target_seconds=int(c.target.total_seconds()), started_at=c.started_at,
+                      stopped_at=c.stopped_at, due_at=c.due_at, breached_at=c.breached_at,
+                      elapsed_seconds=c.elapsed.total_seconds(),
+                      paused_seconds=c.paused.total_seconds(), state=c.state.value,
+                      running=c.running, as_of=now)
+            for c in clocks]
+        slas[case_id] = CaseSla(
+            case_id=case_id, version=version, computed_at=now,
+            next_due_at=min((c.due_at for c in clocks if c.running and c.due_at), default=None),
+            breached=any(c.state is ClockState.BREACHED for c in clocks),
+            next_check_at=_next_check(version, clocks, book.levels(version),
+                                      applied[case_id]))
+    # Upserts, not plain inserts: a refresh after a request's commit can race the sweep (or
+    # another request) on the same case; both compute from the same events, last one wins.
+    with transaction.atomic():
+        CaseClock.objects.filter(case_id__in=list(cases)).delete()
+        CaseClock.objects.bulk_create(
+            clock_rows, batch_size=1000, update_conflicts=True,
+            unique_fields=["case", "kind", "cycle"],
+            update_fields=[f.name for f in CaseClock._meta.concrete_fields
+                           if f.name not in ("id", "case", "kind", "cycle")])
+        CaseSla.objects.bulk_create(
+            slas.values(), batch_size=1000, update_conflicts=True, unique_fields=["case"],
+            update_fields=["version", "next_check_at", "next_due_at", "breached",
+                           "computed_at"])
+    return slas
+
+
+def _clock_events(queryset, cases: dict[int, Case]) -> dict[int, list[Event]]:
     rows = (queryset.filter(kind__in=list(CLOCK_EVENTS)).order_by("case_id", "at", "id")
             .values_list("case_id", "kind", "at", "from_value", "to_value", "data"))
     by_case: dict[int, list[Event]] = defaultdict(list)
@@ -193,49 +252,28 @@ def _clock_events(queryset, case: Case | None, cases: dict | None = None,
         by_case[case_id].append(Event(at=at, what=what, value=value))
     for case_id, events in by_case.items():
         if events[0].what is Happening.CREATED and not events[0].value:
-            known = case if case is not None else (cases or {}).get(case_id)
+            # Imported histories may not say the priority at creation: the first change's
+            # "from", or else today's priority.
+            known = cases.get(case_id)
             priority = first_priority.get(case_id) or (known.priority if known else 3)
             events[0] = Event(at=events[0].at, what=Happening.CREATED, value=str(priority))
     return by_case
 
 
-def _version_for(case: Case, book: PolicyBook) -> SlaPolicyVersion | None:
-    """A closed case keeps its version for good. An open case follows the policy its current
-    attributes match, keeping its version while that policy is unchanged in matching."""
-    current = getattr(case, "sla", None)
+def _version_for(case: Case, book: PolicyBook, rematch: bool = False,
+                 ) -> SlaPolicyVersion | None:
+    """A closed case keeps its version for good (unless `rematch`). An open case follows the
+    policy its current attributes match, keeping its version while that policy still matches."""
+    current = None if rematch else getattr(case, "sla", None)
     if current is not None and case.status in CLOSED:
-        return current.version
+        return book.version(current.version_id)
     tier = case.customer.tier if case.customer_id else None
     matched = book.match(case, tier)
-    if current is not None and current.version is not None and matched is not None \
-            and current.version.policy_id == matched.policy_id:
-        return current.version
+    if current is not None and current.version_id is not None and matched is not None:
+        kept = book.version(current.version_id)
+        if kept is not None and kept.policy_id == matched.policy_id:
+            return kept
     return matched
-
-
-def _store(case: Case, events: list[Event], book: PolicyBook, now: datetime) -> CaseSla:
-    version = _version_for(case, book)
-    clocks: list[Clock] = []
-    if version is not None and events:
-        clocks = compute_clocks(events, version.terms(), version.calendar(), now)
-    CaseClock.objects.filter(case=case).delete()
-    CaseClock.objects.bulk_create([
-        CaseClock(case=case, kind=c.kind.value, cycle=c.cycle, priority=c.priority,
-                  target_seconds=int(c.target.total_seconds()), started_at=c.started_at,
-                  stopped_at=c.stopped_at, due_at=c.due_at, breached_at=c.breached_at,
-                  elapsed_seconds=c.elapsed.total_seconds(),
-                  paused_seconds=c.paused.total_seconds(), state=c.state.value,
-                  running=c.running, as_of=now)
-        for c in clocks
-    ])
-    sla, _ = CaseSla.objects.update_or_create(case=case, defaults={
-        "version": version,
-        "next_due_at": min((c.due_at for c in clocks if c.running and c.due_at), default=None),
-        "breached": any(c.state is ClockState.BREACHED for c in clocks),
-        "next_check_at": _next_check(case, version, clocks, now),
-        "computed_at": now,
-    })
-    return sla
 
 
 def _moments(version: SlaPolicyVersion, clocks: list[Clock], levels: list[EscalationLevel],
@@ -265,13 +303,10 @@ def _moments(version: SlaPolicyVersion, clocks: list[Clock], levels: list[Escala
     return found
 
 
-def _next_check(case: Case, version: SlaPolicyVersion | None, clocks: list[Clock],
-                now: datetime) -> datetime | None:
+def _next_check(version: SlaPolicyVersion | None, clocks: list[Clock],
+                levels: list[EscalationLevel], applied: set) -> datetime | None:
     if version is None or not clocks:
         return None
-    levels = list(version.policy.levels.all())
-    applied = set(CaseEscalation.objects.filter(case=case, level__isnull=False)
-                  .values_list("level_id", "clock", "cycle"))
     pending = [moment for moment, clock, level in _moments(version, clocks, levels)
                if level is None or (level.pk, clock.kind.value, clock.cycle) not in applied]
     return min(pending, default=None)
@@ -306,7 +341,7 @@ def _escalate_due(case_id: int, now: datetime, book: PolicyBook) -> int:
         return 0
     case = Case.objects.select_related("team", "assignee").get(pk=case_id)
     clocks = [_clock_of(row) for row in CaseClock.objects.filter(case_id=case_id)]
-    levels = list(sla.version.policy.levels.all())
+    levels = book.levels(sla.version)
     count = 0
     for moment, clock, level in sorted(_moments(sla.version, clocks, levels),
                                        key=lambda m: (m[0], m[2].position if m[2] else 0)):
