@@ -14,7 +14,7 @@ from serviceops.customers.choices import Channel, Tier
 from serviceops.people.models import Team
 from serviceops.sla.businesstime import Calendar, CalendarError
 from serviceops.sla.clocks import ClockKind
-from serviceops.sla.models import BusinessCalendar, EscalationLevel, SlaPolicy
+from serviceops.sla.models import BusinessCalendar, EscalationLevel, ServiceStandard, SlaPolicy
 
 CLOCKS = [(k.value, k.value.replace("_", " ").capitalize()) for k in ClockKind]
 PAUSABLE = [(s, Status(s).label) for s in ("pending_customer", "pending_third_party",
@@ -135,6 +135,12 @@ class LevelForm(forms.ModelForm):
         model = EscalationLevel
         fields = ["position", "clock", "percent_consumed", "minutes_after_breach",
                   "notify_assignee", "notify_roles", "reassign_team", "raise_priority"]
+
+
+class StandardForm(forms.ModelForm):
+    class Meta:
+        model = ServiceStandard
+        fields = ["channel", "statement", "clock", "target_hours", "business_time"]
 
 
 class EscalateForm(forms.Form):

@@ -26,6 +26,7 @@ from serviceops.sla.models import (
     CaseSla,
     EscalationLevel,
     Notification,
+    ServiceStandard,
     SlaPolicy,
     SlaPolicyVersion,
 )
@@ -58,6 +59,18 @@ def calendar_save(*, calendar: BusinessCalendar, by, now: datetime | None = None
         for policy in calendar.policies.all():
             _new_version(policy, now)
     return calendar
+
+
+@transaction.atomic
+def standard_save(*, standard: ServiceStandard, by, now: datetime | None = None,
+                  ) -> ServiceStandard:
+    """Validate and save a published service standard."""
+    require(by, Perm.MANAGE_SETTINGS)
+    standard.full_clean()
+    standard.save()
+    audit_record(instance=standard, changes={"statement": (None, standard.statement)},
+                 actor=by, at=now or timezone.now())
+    return standard
 
 
 @transaction.atomic

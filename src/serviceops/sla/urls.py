@@ -5,6 +5,8 @@ from serviceops.sla import views
 app_name = "sla"
 urlpatterns = [
     path("", views.calendars, name="calendars"),
+    path("standards/", views.standard_add, name="standard_add"),
+    path("standards/<int:pk>/delete/", views.standard_delete, name="standard_delete"),
     path("calendars/new/", views.calendar_edit, name="calendar_new"),
     path("calendars/<int:pk>/", views.calendar_edit, name="calendar_edit"),
     path("calendars/<int:pk>/export/", views.calendar_export, name="calendar_export"),

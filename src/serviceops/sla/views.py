@@ -20,8 +20,21 @@ from serviceops.cases.models import Case
 from serviceops.core.permissions import allowed, require, require_case, staff_of
 from serviceops.core.roles import Perm
 from serviceops.sla import selectors, services
-from serviceops.sla.forms import CalendarForm, EscalateForm, LevelForm, PolicyForm, ReportForm
-from serviceops.sla.models import BusinessCalendar, EscalationLevel, Notification, SlaPolicy
+from serviceops.sla.forms import (
+    CalendarForm,
+    EscalateForm,
+    LevelForm,
+    PolicyForm,
+    ReportForm,
+    StandardForm,
+)
+from serviceops.sla.models import (
+    BusinessCalendar,
+    EscalationLevel,
+    Notification,
+    ServiceStandard,
+    SlaPolicy,
+)
 
 
 def _may_read_settings(user) -> None:
@@ -43,7 +56,31 @@ def calendars(request: HttpRequest) -> HttpResponse:
     return render(request, "sla/calendars.html", {
         "calendars": BusinessCalendar.objects.select_related("team"),
         "policies": SlaPolicy.objects.select_related("calendar").prefetch_related("levels"),
+        "standards": ServiceStandard.objects.all(),
+        "standard_form": StandardForm(),
     })
+
+
+@login_required
+@require_POST
+def standard_add(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_SETTINGS)
+    form = StandardForm(request.POST)
+    if form.is_valid():
+        services.standard_save(standard=form.save(commit=False), by=request.user)
+        messages.success(request, "Service standard added.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("sla:calendars")
+
+
+@login_required
+@require_POST
+def standard_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, Perm.MANAGE_SETTINGS)
+    get_object_or_404(ServiceStandard, pk=pk).delete()
+    messages.success(request, "Service standard removed.")
+    return redirect("sla:calendars")
 
 
 @login_required

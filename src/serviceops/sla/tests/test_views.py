@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from serviceops.cases.models import CaseEvent
 from serviceops.cases.services import case_create, case_reply
-from serviceops.sla.models import BusinessCalendar, CaseEscalation, SlaPolicy
+from serviceops.sla.models import BusinessCalendar, CaseEscalation, ServiceStandard, SlaPolicy
 from serviceops.sla.services import case_sla_refresh, policy_save
 
 NOW = timezone.now()
@@ -189,3 +189,21 @@ def test_compliance_report_and_csv_agree(client, org):
     assert states == ["breached", "met"]
     bad = client.get(reverse("sla:report"), {**query, "end": "2000-01-01"})
     assert bad.status_code == 400 and b"before the start" in bad.content
+
+
+def test_manager_publishes_a_service_standard_in_plain_words(client, org):
+    signed_in(client, org.manager)
+    client.post(reverse("sla:standard_add"), {
+        "channel": "email", "statement": "Emails replied within 4 business hours",
+        "clock": "first_response", "target_hours": "4", "business_time": "on"})
+    page = client.get(reverse("sla:calendars"))
+    assert b"Emails replied within 4 business hours" in page.content
+    assert b"4 business hours" in page.content
+    client.post(reverse("sla:standard_add"), {
+        "statement": "Never", "clock": "resolution", "target_hours": "-1"})
+
+    assert list(ServiceStandard.objects.values_list("statement", flat=True)) == [
+        "Emails replied within 4 business hours"]
+    signed_in(client, org.agent)
+    assert client.post(reverse("sla:standard_add"), {
+        "statement": "X", "clock": "resolution", "target_hours": "1"}).status_code == 403
