@@ -66,6 +66,10 @@ def test_demo_arrivals_peak_in_working_hours_and_are_deterministic(db):
         model.objects.all().delete()
     Category.objects.filter(parent__isnull=False).delete()
     Category.objects.all().delete()
+    from serviceops.sla.models import BusinessCalendar, SlaPolicy
+
+    SlaPolicy.objects.all().delete()
+    BusinessCalendar.objects.all().delete()
     demo_seed(size=TINY, password="x", now=NOW)
     assert list(Case.objects.order_by("id").values_list("subject", flat=True)[:20]) == first
 
@@ -78,3 +82,15 @@ def test_cases_created_after_the_demo_get_fresh_numbers(db):
     highest = Case.objects.order_by("-id").values_list("id", flat=True).first()
     case = case_create(by=None, subject="after the demo", team=Team.objects.first())
     assert case.pk > highest
+
+
+def test_demo_times_every_case_under_its_service_levels(db):
+    from serviceops.sla.models import CaseClock, CaseSla, SlaPolicy
+
+    demo_seed(size=TINY, password="x", now=NOW)
+    assert set(SlaPolicy.objects.values_list("name", flat=True)) == {"Phone and chat",
+                                                                      "Standard"}
+    assert CaseSla.objects.count() == Case.objects.count()
+    assert not CaseSla.objects.filter(version__isnull=True).exists()  # "Standard" takes all
+    states = set(CaseClock.objects.values_list("state", flat=True))
+    assert {"met", "breached"} <= states
