@@ -16,7 +16,11 @@ import time
 
 # Modules that add their own sub-commands with `register(subparsers)`; they import no
 # Django, so that they answer instantly.
-PLUGGED_COMMANDS = ("serviceops.complaints.cli_remedies",)
+PLUGGED_COMMANDS = (
+    "serviceops.complaints.cli_remedies",
+    "serviceops.sla.cli_businesstime",
+    "serviceops.workforce.cli_staffing",
+)
 
 DEMO_PASSWORD = "serviceops-demo"
 
@@ -161,6 +165,26 @@ def cmd_audit(args) -> int:
     return 1
 
 
+def cmd_sla(args) -> int:
+    setup_django()
+    from django.utils import timezone
+
+    from serviceops.sla.services import sla_recompute, sla_sweep
+
+    if args.action == "sweep":
+        print(f"Applied {sla_sweep(now=timezone.now())} escalations.")
+        return 0
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{done:,}/{total:,} cases", end="", file=sys.stderr, flush=True)
+
+    count = sla_recompute(rematch=args.rematch, progress=None if args.quiet else progress)
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(f"Recomputed the SLA clocks of {count:,} cases.")
+    return 0
+
+
 def cmd_manage(args) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "serviceops.settings")
     from django.core.management import execute_from_command_line
@@ -217,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="check the audit trail's hash chain")
     p.add_argument("action", choices=("verify",))
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("sla", help="recompute SLA clocks, or run one escalation sweep")
+    p.add_argument("action", choices=("recompute", "sweep"))
+    p.add_argument("--rematch", action="store_true",
+                   help="match closed cases to today's policies too (e.g. imported history)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_sla)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,0 +1,1 @@
+"""Workforce planning: queueing maths for staffing (Erlang B, C and A)."""
