@@ -83,7 +83,8 @@ ADJUSTMENTS = (("large_print", "16pt minimum"), ("bsl_interpreter", "Book 48 h a
                ("named_contact", "Daughter may speak for them"), ("written_only", "Hearing loss"),
                ("phone_only", "Sight loss"), ("braille", ""))
 DEMO_LOGINS = [("agent", Role.AGENT.label), ("leader", Role.TEAM_LEADER.label),
-               ("manager", Role.MANAGER.label), ("analyst", Role.QUALITY_ANALYST.label),
+               ("manager", Role.MANAGER.label), ("head", Role.HEAD_OF_SERVICE.label),
+               ("analyst", Role.QUALITY_ANALYST.label),
                ("trainer", Role.TRAINER.label), ("admin", Role.ADMIN.label),
                ("assessor", Role.ASSESSOR.label)]
 REPLIES = ("Thanks for getting in touch. I have looked into this and {fix}.",
@@ -185,7 +186,7 @@ def _service_levels(teams, size: DemoSize, now: datetime, progress: bool) -> Non
                                            minutes_after_breach=60, notify_roles=["manager"])
             EscalationLevel.objects.create(
                 policy=policy, position=3, clock="resolution", minutes_after_breach=240,
-                notify_roles=["manager"], raise_priority=True)
+                notify_roles=["manager", "head_of_service"], raise_priority=True)
             _new_version(policy, now)
     open_only = size.cases > 100_000
     ids = Case.objects.order_by("pk").values_list("pk", flat=True)
@@ -247,7 +248,8 @@ def _people(rng, size: DemoSize, password: str):
         staff_by_team[team] = members
     for staff in rng.sample([s for team in staff_by_team.values() for s in team], k=10):
         staff.skills.add(rng.choice(list(skills.values())))
-    for username, role in (("manager", Role.MANAGER), ("analyst", Role.QUALITY_ANALYST),
+    for username, role in (("manager", Role.MANAGER), ("head", Role.HEAD_OF_SERVICE),
+                           ("analyst", Role.QUALITY_ANALYST),
                            ("trainer", Role.TRAINER), ("admin", Role.ADMIN),
                            ("assessor", Role.ASSESSOR)):
         login(username, _name(rng), role, list(TEAMS) if role == Role.TRAINER else [])

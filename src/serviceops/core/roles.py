@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     AGENT = "agent", "Agent"
     TEAM_LEADER = "team_leader", "Team leader"
     MANAGER = "manager", "Manager"
+    HEAD_OF_SERVICE = "head_of_service", "Head of service"
     QUALITY_ANALYST = "quality_analyst", "Quality analyst"
     TRAINER = "trainer", "Trainer"
     ADMIN = "admin", "Administrator"
@@ -43,6 +44,10 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.AGENT: frozenset(_WORKER),
     Role.TEAM_LEADER: frozenset(_LEADER | {Perm.MANAGE_SETTINGS}),
     Role.MANAGER: frozenset(
+        _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS}
+    ),
+    # The top of the escalation hierarchy (team leader → manager → head of service).
+    Role.HEAD_OF_SERVICE: frozenset(
         _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS}
     ),
     Role.QUALITY_ANALYST: frozenset(

@@ -128,7 +128,8 @@ class PolicyForm(forms.ModelForm):
 
 class LevelForm(forms.ModelForm):
     notify_roles = forms.MultipleChoiceField(
-        choices=[(r, Role(r).label) for r in (Role.TEAM_LEADER, Role.MANAGER, Role.ADMIN)],
+        choices=[(r, Role(r).label) for r in (Role.TEAM_LEADER, Role.MANAGER, Role.HEAD_OF_SERVICE,
+                                                 Role.ADMIN)],
         required=False, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
@@ -149,7 +150,8 @@ class EscalateForm(forms.Form):
                                      label="Move to team (functional escalation)")
     raise_priority = forms.BooleanField(required=False)
     notify_roles = forms.MultipleChoiceField(
-        choices=[(r, Role(r).label) for r in (Role.TEAM_LEADER, Role.MANAGER, Role.ADMIN)],
+        choices=[(r, Role(r).label) for r in (Role.TEAM_LEADER, Role.MANAGER, Role.HEAD_OF_SERVICE,
+                                                 Role.ADMIN)],
         initial=[Role.TEAM_LEADER], required=False, widget=forms.CheckboxSelectMultiple,
         label="Alert")
 
