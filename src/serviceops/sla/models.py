@@ -106,6 +106,8 @@ class SlaPolicy(models.Model):
         errors = {}
         if self.business_time and self.calendar_id is None:
             errors["calendar"] = "A business-time policy needs a calendar."
+        elif self.business_time and not _has_open_time(self.calendar.definition):
+            errors["calendar"] = "This calendar has no opening hours: its clocks would never run."
         bad = set(map(str, self.priorities)) - {str(p) for p in Priority.values}
         if bad:
             errors["priorities"] = f"Unknown priorities: {', '.join(sorted(bad))}."
@@ -123,6 +125,14 @@ class SlaPolicy(models.Model):
             errors["pauses"] = "Pauses map a clock to statuses, e.g. resolution: [on_hold]."
         if errors:
             raise ValidationError(errors)
+
+
+def _has_open_time(definition: dict) -> bool:
+    try:
+        calendar = Calendar.from_dict(definition)
+    except CalendarError:
+        return False
+    return calendar.has_weekly_hours()
 
 
 def targets_problem(targets) -> str | None:

@@ -172,7 +172,9 @@ def case_sla_refresh_on_commit(case_id: int) -> None:
 
     refresh.done = False  # type: ignore[attr-defined]
     refresh.sla_case_id = case_id  # type: ignore[attr-defined]
-    transaction.on_commit(refresh)
+    # robust: the case change has committed; a failure here is logged, not shown to the user
+    # as a failed change, and the minute sweep or `serviceops sla recompute` catches up.
+    transaction.on_commit(refresh, robust=True)
 
 
 def case_sla_refresh(*, case_id: int, now: datetime | None = None,

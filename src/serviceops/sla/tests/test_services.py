@@ -221,3 +221,11 @@ def test_a_calendar_edit_gives_its_policies_a_new_version(org):
     latest = policy.versions.first()
     assert latest.number == 2 and latest.calendar_definition["hours"]["mon"] == [["08:00",
                                                                                  "18:00"]]
+
+
+def test_a_business_time_policy_on_a_calendar_with_no_hours_is_refused(org):
+    closed = calendar_save(calendar=BusinessCalendar(name="Closed", definition={
+        "timezone": "Europe/London", "hours": {}}), by=org.manager.user)
+    with pytest.raises(ValidationError, match="no opening hours"):
+        policy_save(policy=SlaPolicy(name="Never", calendar=closed,
+                                     targets={"3": {"resolution": 3600}}), by=org.manager.user)
