@@ -164,7 +164,7 @@ def _service_levels(teams, size: DemoSize, now: datetime, progress: bool) -> Non
     """A contact-centre calendar, two policies with escalation levels, and every case's
     clocks (open cases only for the large benchmark set)."""
     from serviceops.sla.models import BusinessCalendar, EscalationLevel, SlaPolicy
-    from serviceops.sla.services import _new_version, sla_recompute
+    from serviceops.sla.services import policy_version_create, sla_recompute
 
     with transaction.atomic():
         calendar = BusinessCalendar.objects.create(name="UK contact centre",
@@ -187,7 +187,7 @@ def _service_levels(teams, size: DemoSize, now: datetime, progress: bool) -> Non
             EscalationLevel.objects.create(
                 policy=policy, position=3, clock="resolution", minutes_after_breach=240,
                 notify_roles=["manager", "head_of_service"], raise_priority=True)
-            _new_version(policy, now)
+            policy_version_create(policy, now)
     open_only = size.cases > 100_000
     ids = Case.objects.order_by("pk").values_list("pk", flat=True)
     if open_only:

@@ -24,7 +24,7 @@ happened stands even if the new target is looser.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -72,13 +72,13 @@ class Terms:
 
     targets: Mapping[int, Mapping[ClockKind, int]]
     business_time: bool = True
-    pauses: Mapping[ClockKind, frozenset[str]] = None  # type: ignore[assignment]
+    pauses: Mapping[ClockKind, frozenset[str]] = field(default_factory=dict)
 
     def target(self, priority: int, kind: ClockKind) -> int | None:
         return self.targets.get(priority, {}).get(kind)
 
     def pausing(self, kind: ClockKind) -> frozenset[str]:
-        return (self.pauses or {}).get(kind, frozenset())
+        return self.pauses.get(kind, frozenset())
 
 
 @dataclass(frozen=True)

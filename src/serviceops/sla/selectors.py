@@ -37,7 +37,7 @@ def board(*, user, now: datetime) -> list[dict]:
     return list(rows)
 
 
-def _clocks_in(user, start: date, end: date) -> QuerySet[CaseClock]:
+def clocks_in(user, start: date, end: date) -> QuerySet[CaseClock]:
     """Clocks that started between two dates (inclusive) on cases the user may see."""
     return CaseClock.objects.filter(
         started_at__date__gte=start, started_at__date__lte=end,
@@ -69,7 +69,7 @@ def compliance(*, user, start: date, end: date, by: str) -> list[ComplianceRow]:
     or paused clocks within target are "in progress" and left out of the percentage.
     """
     field = GROUPS[by]
-    qs = _clocks_in(user, start, end)
+    qs = clocks_in(user, start, end)
     if by == "month":
         qs = qs.annotate(month=TruncMonth("started_at"))
     rows = (qs.values(field, "kind")
@@ -92,7 +92,7 @@ def compliance(*, user, start: date, end: date, by: str) -> list[ComplianceRow]:
 
 def breaches(*, user, start: date, end: date) -> QuerySet[CaseClock]:
     """Breached clocks that started in the period, worst overrun first."""
-    return (_clocks_in(user, start, end).filter(state="breached")
+    return (clocks_in(user, start, end).filter(state="breached")
             .select_related("case", "case__team")
             .annotate(overrun=F("elapsed_seconds") - F("target_seconds"))
             .order_by("-overrun", "id"))

@@ -18,7 +18,7 @@ from serviceops.core.audit import audit_record
 from serviceops.core.permissions import require, require_case, staff_of
 from serviceops.core.roles import Perm
 from serviceops.people.models import Staff, Team
-from serviceops.sla.clocks import Clock, ClockKind, ClockState, Event, Happening, compute_clocks
+from serviceops.sla.clocks import Clock, ClockState, Event, Happening, compute_clocks
 from serviceops.sla.models import (
     BusinessCalendar,
     CaseClock,
@@ -57,7 +57,7 @@ def calendar_save(*, calendar: BusinessCalendar, by, now: datetime | None = None
                  actor=by, at=now)
     if not created:
         for policy in calendar.policies.all():
-            _new_version(policy, now)
+            policy_version_create(policy, now)
     return calendar
 
 
@@ -86,11 +86,12 @@ def policy_save(*, policy: SlaPolicy, by, categories: Sequence | None = None,
     if teams is not None:
         policy.teams.set(teams)
     audit_record(instance=policy, changes={"targets": (None, policy.targets)}, actor=by, at=now)
-    _new_version(policy, now)
+    policy_version_create(policy, now)
     return policy
 
 
-def _new_version(policy: SlaPolicy, now: datetime) -> SlaPolicyVersion:
+def policy_version_create(policy: SlaPolicy, now: datetime) -> SlaPolicyVersion:
+    """Record the policy's current terms and calendar as its next version."""
     number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     return SlaPolicyVersion.objects.create(
         policy=policy, number=number, targets=policy.targets, pauses=policy.pauses,
@@ -182,8 +183,14 @@ def case_sla_refresh(*, case_id: int, now: datetime | None = None,
     """Match the case to a policy (keeping the version it already has, see `_version_for`),
     compute its clocks from its events and store them with the next moment the sweep must
     look at it. Safe to repeat."""
-    stored = _refresh_many([case_id], now or timezone.now(), book or PolicyBook())
-    return stored.get(case_id)
+    return _refresh(case_id, now or timezone.now(), book or PolicyBook())[0]
+
+
+def _refresh(case_id: int, now: datetime, book: PolicyBook,
+             ) -> tuple[CaseSla | None, list[Clock]]:
+    """`case_sla_refresh`, also returning the clocks it computed (for the sweep)."""
+    stored = _refresh_many([case_id], now, book)
+    return stored.get(case_id, (None, []))
 
 
 def sla_recompute(*, cases: Iterable[int] | None = None, now: datetime | None = None,
@@ -205,8 +212,9 @@ def sla_recompute(*, cases: Iterable[int] | None = None, now: datetime | None = 
 
 
 def _refresh_many(ids: Sequence[int], now: datetime, book: PolicyBook, *,
-                  rematch: bool = False) -> dict[int, CaseSla]:
-    """Compute and store the clocks of a batch of cases in a few queries."""
+                  rematch: bool = False) -> dict[int, tuple[CaseSla, list[Clock]]]:
+    """Compute and store the clocks of a batch of cases in a few queries; return each case's
+    SLA row and clocks."""
     cases = {c.pk: c for c in Case.objects.select_related("customer", "sla")
              .filter(pk__in=ids)}
     events = _clock_events(CaseEvent.objects.filter(case_id__in=ids), cases)
@@ -217,11 +225,13 @@ def _refresh_many(ids: Sequence[int], now: datetime, book: PolicyBook, *,
         applied[case_id].add((level_id, kind, cycle))
     clock_rows: list[CaseClock] = []
     slas: dict[int, CaseSla] = {}
+    computed: dict[int, list[Clock]] = {}
     for case_id, case in cases.items():
         version = _version_for(case, book, rematch)
         clocks: list[Clock] = []
         if version is not None and events.get(case_id):
             clocks = compute_clocks(events[case_id], version.terms(), version.calendar(), now)
+        computed[case_id] = clocks
         clock_rows += [
             CaseClock(case_id=case_id, kind=c.kind.value, cycle=c.cycle, priority=c.priority,
                       target_seconds=int(c.target.total_seconds()), started_at=c.started_at,
@@ -249,7 +259,7 @@ def _refresh_many(ids: Sequence[int], now: datetime, book: PolicyBook, *,
             slas.values(), batch_size=1000, update_conflicts=True, unique_fields=["case"],
             update_fields=["version", "next_check_at", "next_due_at", "breached",
                            "computed_at"])
-    return slas
+    return {case_id: (sla, computed[case_id]) for case_id, sla in slas.items()}
 
 
 def _clock_events(queryset, cases: dict[int, Case]) -> dict[int, list[Event]]:
@@ -351,11 +361,10 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
 
 
 def _escalate_due(case_id: int, now: datetime, book: PolicyBook) -> int:
-    sla = case_sla_refresh(case_id=case_id, now=now, book=book)
+    sla, clocks = _refresh(case_id, now, book)
     if sla is None or sla.version is None:
         return 0
     case = Case.objects.select_related("team", "assignee").get(pk=case_id)
-    clocks = [_clock_of(row) for row in CaseClock.objects.filter(case_id=case_id)]
     levels = book.levels(sla.version)
     count = 0
     for moment, clock, level in sorted(_moments(sla.version, clocks, levels),
@@ -374,14 +383,6 @@ def _escalate_due(case_id: int, now: datetime, book: PolicyBook) -> int:
     if count:
         case_sla_refresh(case_id=case_id, now=now, book=book)
     return count
-
-
-def _clock_of(row: CaseClock) -> Clock:
-    return Clock(kind=ClockKind(row.kind), cycle=row.cycle, priority=row.priority,
-                 target=timedelta(seconds=row.target_seconds), started_at=row.started_at,
-                 as_of=row.as_of, elapsed=timedelta(seconds=row.elapsed_seconds),
-                 paused=timedelta(seconds=row.paused_seconds), running=row.running,
-                 stopped_at=row.stopped_at, due_at=row.due_at, breached_at=row.breached_at)
 
 
 def _apply(case: Case, escalation: CaseEscalation, *, level: EscalationLevel | None,

@@ -20,7 +20,7 @@ def sla_sweep_job() -> int:
 
 @db_task()
 def sla_sweep_once() -> int:
-    """The same sweep on demand (tests and `serviceops sla sweep`)."""
+    """The same sweep, queued on demand (the two-worker test queues several at once)."""
     from serviceops.sla.services import sla_sweep
 
     return sla_sweep(now=timezone.now())

@@ -234,7 +234,7 @@ class _Echo:
 def _report_csv(request: HttpRequest, start, end) -> StreamingHttpResponse:
     """Every clock that started in the period, with its outcome: one row per clock."""
     writer = csv.writer(_Echo())
-    clocks = (selectors._clocks_in(request.user, start, end)
+    clocks = (selectors.clocks_in(request.user, start, end)
               .select_related("case", "case__team").order_by("started_at", "id"))
 
     def rows():
