@@ -18,6 +18,7 @@ import time
 # Django, so that they answer instantly.
 PLUGGED_COMMANDS = (
     "serviceops.complaints.cli_remedies",
+    "serviceops.insights.cli_kpi",
     "serviceops.sla.cli_businesstime",
     "serviceops.workforce.cli_staffing",
 )

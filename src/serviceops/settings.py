@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "serviceops.customers",
     "serviceops.cases",
     "serviceops.sla",
+    "serviceops.insights",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from serviceops.cases.choices import Channel, EventKind, Level, Priority, Status, priority_for
+from serviceops.cases.facts import case_facts_refresh
 from serviceops.cases.models import Case, CaseEvent, Category
 from serviceops.customers.models import Customer
 from serviceops.people.models import Staff, Team
@@ -501,6 +502,7 @@ def _write(batch: list[Built]) -> int:
     for e in events:
         e.case_id = e.case.pk
     CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+    case_facts_refresh([b.case.pk for b in batch])
     names = {t for b in batch for t in b.tags}
     if names:
         Tag.objects.bulk_create([Tag(name=n[:50]) for n in names], ignore_conflicts=True)

@@ -234,3 +234,45 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseFact(models.Model):
+    """What the event log says about one case, in one row: the raw material of every KPI.
+
+    Derived, never edited: `cases.facts.case_facts_refresh` rebuilds a row from the case and
+    its events after every change commits (and in bulk after imports), so a KPI over a
+    quarter reads one narrow table instead of millions of events. The grouping fields
+    (channel, priority, team, category) are copies of the case's current values.
+    """
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE,
+                                related_name="fact")
+    opened_at = models.DateTimeField()
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    team = models.ForeignKey("people.Team", null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    category = models.ForeignKey(Category, null=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    merged = models.BooleanField(default=False)
+    first_response_at = models.DateTimeField(null=True)
+    first_response_seconds = models.FloatField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    resolution_seconds = models.FloatField(null=True)
+    reply_count = models.PositiveIntegerField(default=0)
+    reopen_count = models.PositiveIntegerField(default=0)
+    assignment_count = models.PositiveIntegerField(default=0)
+    team_move_count = models.PositiveIntegerField(default=0)
+    reassigned = models.BooleanField(default=False)
+    first_contact_resolution = models.BooleanField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["opened_at"], name="fact_opened"),
+            models.Index(fields=["resolved_at"], name="fact_resolved"),
+            models.Index(fields=["opened_at"], name="fact_unresolved",
+                         condition=models.Q(resolved_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Facts of case #{self.case_id}"

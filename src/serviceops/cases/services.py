@@ -24,6 +24,7 @@ from serviceops.cases.choices import (
     Status,
     priority_for,
 )
+from serviceops.cases.facts import case_facts_refresh_on_commit
 from serviceops.cases.models import (
     Attachment,
     CannedResponse,
@@ -52,8 +53,10 @@ def _event(case: Case, kind: str, *, by, at: datetime, from_value="", to_value="
            data: dict | None = None) -> CaseEvent:
     from serviceops.sla.services import case_sla_refresh_on_commit
 
-    # Clocks and policy matching follow the event log: recompute after commit.
+    # Clocks, policy matching and the case's facts follow the event log: recompute after
+    # commit (clocks first: both are read together by the KPIs).
     case_sla_refresh_on_commit(case.pk)
+    case_facts_refresh_on_commit(case.pk)
     return CaseEvent.objects.create(
         case=case, kind=kind, at=at, actor=staff_of(by) if by is not None else None,
         from_value="" if from_value is None else str(from_value),

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from serviceops.cases.choices import OPEN_STATUSES, EventKind, MessageKind, Status, priority_for
+from serviceops.cases.facts import case_facts_refresh
 from serviceops.cases.models import (
     CannedResponse,
     Case,
@@ -489,3 +490,4 @@ def _write(batch) -> None:
         through = Case.tags.through
         through.objects.bulk_create([through(case_id=case.id, tag_id=tag)
                                      for case, _, _, tags in batch for tag in tags])
+        case_facts_refresh([case.id for case, _, _, _ in batch])

@@ -1,0 +1,424 @@
+"""The built-in KPIs and the SQL that computes them from case facts and SLA clocks.
+
+Every figure is one aggregate query over `cases_casefact` (one row per case, see
+`cases.facts`), joined to `sla_caseclock` for service-level attainment: the database does
+the counting and the percentiles, Python only shapes the answer. Percentiles are the
+continuous (interpolated) kind on both databases: PostgreSQL's `percentile_cont`, and on
+SQLite the same interpolation between the two ranked rows around the position.
+"""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+
+from serviceops.insights.kpis import Direction, Kpi, Measure, Results, Scope, Unit
+
+FACTS = "cases_casefact"
+CLOCKS = "sla_caseclock"
+GROUP_COLUMNS = {"priority": "f.priority", "team": "f.team_id", "channel": "f.channel",
+                 "category": "f.category_id"}
+PERCENTILES = (0.5, 0.9)
+
+
+# --- SQL helpers ------------------------------------------------------------------------
+
+def _param(moment: datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _group(scope: Scope, date_column: str) -> tuple[str, list]:
+    """The SQL expression naming each row's group, and its parameters."""
+    if scope.by is None:
+        return "0", []
+    if scope.by == "bucket":
+        cases = " ".join(f"WHEN {date_column} < %s THEN {i}"
+                         for i in range(len(scope.buckets) - 2))
+        last = len(scope.buckets) - 2
+        return (f"CASE {cases} ELSE {last} END" if cases else "0",
+                [_param(b) for b in scope.buckets[1:-1]])
+    return GROUP_COLUMNS[scope.by], []
+
+
+def _period(scope: Scope) -> tuple[datetime, datetime]:
+    if scope.by == "bucket":
+        return scope.buckets[0], scope.buckets[-1]
+    return scope.start, scope.end
+
+
+def _filters(scope: Scope) -> tuple[str, list]:
+    """Conditions on the facts row `f` for the scope's filters (never the period)."""
+    sql, params = ["f.merged = %s"], [False]
+    if scope.team_ids is not None:
+        if not scope.team_ids:  # a user who sees no team sees nothing
+            sql.append("1 = 0")
+        else:
+            sql.append(f"f.team_id IN ({', '.join(['%s'] * len(scope.team_ids))})")
+            params.extend(scope.team_ids)
+    for column, values in (("f.channel", scope.channels), ("f.priority", scope.priorities)):
+        if values:
+            sql.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    if scope.category_ids:
+        # A category stands for itself and its sub-categories.
+        marks = ", ".join(["%s"] * len(scope.category_ids))
+        sql.append(f"(f.category_id IN ({marks}) OR f.category_id IN "
+                   f"(SELECT id FROM cases_category WHERE parent_id IN ({marks})))")
+        params.extend(scope.category_ids * 2)
+    return " AND ".join(sql), params
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _key(scope: Scope, group):
+    return None if scope.by is None else group
+
+
+def percentiles(*, value: str, value_params: list | None = None, table: str, date_column: str,
+                scope: Scope, where: str = "", where_params: list | None = None,
+                ) -> dict:
+    """{group: (count, {q: value})} of the continuous percentiles of `value` over the rows of
+    `table` (aliased f, or c joined to f) in the scope's period."""
+    group, group_params = _group(scope, date_column)
+    filters, filter_params = _filters(scope)
+    start, end = _period(scope)
+    conditions = (f"{date_column} >= %s AND {date_column} < %s AND {filters} "
+                  f"AND ({value}) IS NOT NULL" + (f" AND {where}" if where else ""))
+    params_where = [_param(start), _param(end), *filter_params,
+                    *(value_params or []), *(where_params or [])]
+    if _postgres():
+        columns = ", ".join(f"percentile_cont({q}) WITHIN GROUP (ORDER BY {value})"
+                            for q in PERCENTILES)
+        sql = f"SELECT {group} AS g, COUNT(*), {columns} FROM {table} WHERE {conditions} GROUP BY 1"
+        params = [*group_params, *(value_params or []) * len(PERCENTILES), *params_where]
+        return {g: (n, dict(zip(PERCENTILES, values, strict=True)))
+                for g, n, *values in _rows(sql, params)}
+    # SQLite: rank the values per group, keep the rows either side of each position.
+    positions = " OR ".join(
+        f"(i = CAST((n - 1) * {q} AS INTEGER) OR i = CAST((n - 1) * {q} AS INTEGER) + 1)"
+        for q in PERCENTILES)
+    sql = (f"WITH v AS (SELECT {group} AS g, {value} AS x FROM {table} WHERE {conditions}), "
+           f"r AS (SELECT g, x, ROW_NUMBER() OVER (PARTITION BY g ORDER BY x) - 1 AS i, "
+           f"COUNT(*) OVER (PARTITION BY g) AS n FROM v) "
+           f"SELECT g, n, i, x FROM r WHERE {positions}")
+    params = [*group_params, *(value_params or []), *params_where]
+    ranked: dict = defaultdict(dict)
+    counts = {}
+    for g, n, i, x in _rows(sql, params):
+        ranked[g][i] = x
+        counts[g] = n
+    out = {}
+    for g, by_rank in ranked.items():
+        n = counts[g]
+        found = {}
+        for q in PERCENTILES:
+            position = (n - 1) * q
+            low = int(position)
+            high = min(low + 1, n - 1)
+            found[q] = by_rank[low] + (position - low) * (by_rank[high] - by_rank[low])
+        out[g] = (n, found)
+    return out
+
+
+def _seconds_between(later: str, earlier: str) -> str:
+    """SQL for the seconds from `earlier` to `later` (columns or %s)."""
+    if _postgres():
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def _ratio(numerator, denominator) -> Measure:
+    value = numerator / denominator if denominator else None
+    return Measure(value, numerator=numerator, denominator=denominator, count=denominator)
+
+
+# --- cases opened in the period ---------------------------------------------------------
+
+class OpenedCases:
+    """Volume, first response and reassignment of the cases opened in the period."""
+
+    kpis = (
+        Kpi("case_volume", "Case volume",
+            "How many cases were opened: every contact that became a case, whatever the "
+            "channel (a case merged into another counts once, as that case).",
+            "count of cases opened in the period", Unit.COUNT, Direction.NEUTRAL,
+            cohort="cases opened in the period", date_basis="opened"),
+        Kpi("first_response_time_median", "First response time (median)",
+            "Half of the cases that had a reply got their first public reply within this "
+            "time, counted in calendar time from the opening.",
+            "median(first public reply − opened) over cases opened in the period",
+            Unit.SECONDS, Direction.LOWER, cohort="cases opened in the period with a reply",
+            drill="fact=responded"),
+        Kpi("first_response_time_p90", "First response time (90th percentile)",
+            "Nine in ten cases that had a reply got their first public reply within this "
+            "time (calendar time).",
+            "90th percentile of (first public reply − opened)", Unit.SECONDS, Direction.LOWER,
+            cohort="cases opened in the period with a reply", drill="fact=responded"),
+        Kpi("reassignment_rate", "Reassignment rate",
+            "Share of cases passed on: given to an agent more than once, or moved from one "
+            "team to another.",
+            "reassigned cases ÷ cases opened in the period", Unit.RATIO, Direction.LOWER,
+            cohort="cases opened in the period", drill="fact=reassigned", chart="p"),
+    )
+
+    def compute(self, scope: Scope) -> Results:
+        group, group_params = _group(scope, "f.opened_at")
+        filters, filter_params = _filters(scope)
+        start, end = _period(scope)
+        sql = (f"SELECT {group} AS g, COUNT(*), "
+               f"SUM(CASE WHEN f.reassigned THEN 1 ELSE 0 END) FROM {FACTS} f "
+               f"WHERE f.opened_at >= %s AND f.opened_at < %s AND {filters} GROUP BY 1")
+        out: dict = {}
+        for g, volume, reassigned in _rows(sql, [*group_params, _param(start), _param(end),
+                                                 *filter_params]):
+            key = _key(scope, g)
+            out["case_volume", key] = Measure(float(volume), count=volume)
+            out["reassignment_rate", key] = _ratio(int(reassigned or 0), volume)
+        for g, (n, q) in percentiles(value="f.first_response_seconds", table=f"{FACTS} f",
+                                     date_column="f.opened_at", scope=scope).items():
+            key = _key(scope, g)
+            out["first_response_time_median", key] = Measure(q[0.5], count=n)
+            out["first_response_time_p90", key] = Measure(q[0.9], count=n)
+        return out
+
+
+# --- cases resolved in the period -------------------------------------------------------
+
+class ResolvedCases:
+    """Resolution time, reopening and first-contact resolution of the cases resolved in
+    the period (their final resolution)."""
+
+    kpis = (
+        Kpi("resolution_time_median", "Resolution time (median)",
+            "Half of the cases resolved in the period took at most this long from opening "
+            "to their final resolution (calendar time, pauses included).",
+            "median(final resolution − opened) over cases resolved in the period",
+            Unit.SECONDS, Direction.LOWER, cohort="cases resolved in the period",
+            date_basis="resolved"),
+        Kpi("resolution_time_p90", "Resolution time (90th percentile)",
+            "Nine in ten cases resolved in the period took at most this long.",
+            "90th percentile of (final resolution − opened)", Unit.SECONDS, Direction.LOWER,
+            cohort="cases resolved in the period", date_basis="resolved"),
+        Kpi("reopen_rate", "Reopen rate",
+            "Share of the cases resolved in the period that had been reopened at least once "
+            "(the customer came back about the same problem).",
+            "reopened cases ÷ cases resolved in the period", Unit.RATIO, Direction.LOWER,
+            cohort="cases resolved in the period", drill="fact=reopened",
+            date_basis="resolved", chart="p"),
+        Kpi("first_contact_resolution", "First contact resolution",
+            "Share of the cases resolved in the period that were resolved at the first "
+            "contact: never reopened, never reassigned, with at most one public reply.",
+            "first-contact resolutions ÷ cases resolved in the period", Unit.RATIO,
+            Direction.HIGHER, cohort="cases resolved in the period", drill="fact=fcr",
+            date_basis="resolved", chart="p"),
+    )
+
+    def compute(self, scope: Scope) -> Results:
+        group, group_params = _group(scope, "f.resolved_at")
+        filters, filter_params = _filters(scope)
+        start, end = _period(scope)
+        sql = (f"SELECT {group} AS g, COUNT(*), "
+               f"SUM(CASE WHEN f.reopen_count > 0 THEN 1 ELSE 0 END), "
+               f"SUM(CASE WHEN f.first_contact_resolution THEN 1 ELSE 0 END) FROM {FACTS} f "
+               f"WHERE f.resolved_at >= %s AND f.resolved_at < %s AND {filters} GROUP BY 1")
+        out: dict = {}
+        for g, resolved, reopened, fcr in _rows(sql, [*group_params, _param(start),
+                                                      _param(end), *filter_params]):
+            key = _key(scope, g)
+            out["reopen_rate", key] = _ratio(int(reopened or 0), resolved)
+            out["first_contact_resolution", key] = _ratio(int(fcr or 0), resolved)
+        for g, (n, q) in percentiles(value="f.resolution_seconds", table=f"{FACTS} f",
+                                     date_column="f.resolved_at", scope=scope).items():
+            key = _key(scope, g)
+            out["resolution_time_median", key] = Measure(q[0.5], count=n)
+            out["resolution_time_p90", key] = Measure(q[0.9], count=n)
+        return out
+
+
+# --- SLA clocks started in the period ---------------------------------------------------
+
+CLOCK_KINDS = ("first_response", "next_response", "resolution")
+
+
+class ServiceLevels:
+    """Attainment of each SLA target, and first response in business time, from the clocks
+    of the cases' policies (cases with no policy have no clocks and do not count)."""
+
+    kpis = (
+        *(Kpi(f"sla_attainment_{kind}", f"SLA attained: {kind.replace('_', ' ')}",
+              f"Share of {kind.replace('_', ' ')} targets met, of those met or breached. "
+              "A clock still running within its target does not count yet; one past its "
+              "target counts as breached.",
+              "met ÷ (met + breached) over clocks started in the period", Unit.RATIO,
+              Direction.HIGHER, cohort=f"{kind.replace('_', ' ')} clocks started in the period",
+              drill=f"clock={kind}_breached", date_basis="clock", chart="p")
+          for kind in CLOCK_KINDS),
+        Kpi("first_response_time_business_median", "First response time, business hours "
+            "(median)",
+            "Like the first response time, but counting only the opening hours of the "
+            "case's SLA calendar (and not the time paused).",
+            "median of the first-response clock's elapsed time, over responded cases",
+            Unit.SECONDS, Direction.LOWER, cohort="cases opened in the period with a reply "
+            "and an SLA policy", drill="fact=responded", date_basis="clock"),
+        Kpi("first_response_time_business_p90", "First response time, business hours "
+            "(90th percentile)",
+            "Nine in ten first replies came within this much open time.",
+            "90th percentile of the first-response clock's elapsed time", Unit.SECONDS,
+            Direction.LOWER, cohort="cases opened in the period with a reply and an SLA "
+            "policy", drill="fact=responded", date_basis="clock"),
+    )
+
+    def compute(self, scope: Scope) -> Results:
+        group, group_params = _group(scope, "c.started_at")
+        filters, filter_params = _filters(scope)
+        start, end = _period(scope)
+        sql = (f"SELECT {group} AS g, c.kind, "
+               f"SUM(CASE WHEN c.state = 'met' THEN 1 ELSE 0 END), COUNT(*) "
+               f"FROM {CLOCKS} c JOIN {FACTS} f ON f.case_id = c.case_id "
+               f"WHERE c.started_at >= %s AND c.started_at < %s AND c.state IN ('met', "
+               f"'breached') AND {filters} GROUP BY 1, 2")
+        out: dict = {}
+        for g, kind, met, judged in _rows(sql, [*group_params, _param(start), _param(end),
+                                                *filter_params]):
+            out[f"sla_attainment_{kind}", _key(scope, g)] = _ratio(int(met or 0), judged)
+        table = f"{CLOCKS} c JOIN {FACTS} f ON f.case_id = c.case_id"
+        for g, (n, q) in percentiles(
+                value="c.elapsed_seconds", table=table, date_column="c.started_at",
+                scope=scope, where="c.kind = 'first_response' AND c.stopped_at IS NOT NULL "
+                                   "AND c.cycle = 0").items():
+            key = _key(scope, g)
+            out["first_response_time_business_median", key] = Measure(q[0.5], count=n)
+            out["first_response_time_business_p90", key] = Measure(q[0.9], count=n)
+        return out
+
+
+# --- open cases at the end of the period -------------------------------------------------
+
+class Backlog:
+    """Cases open at the end of the period, and how old they are."""
+
+    kpis = (
+        Kpi("backlog", "Backlog",
+            "Cases open at the end of the period: opened before it ended and not resolved "
+            "by then.",
+            "count of cases with opened < end and (not resolved or resolved ≥ end)",
+            Unit.COUNT, Direction.LOWER, cohort="cases open at the end of the period",
+            date_basis="at_end"),
+        Kpi("backlog_age_median", "Backlog age (median)",
+            "Half of the cases open at the end of the period had been open at least this "
+            "long.",
+            "median(end − opened) over the backlog", Unit.SECONDS, Direction.LOWER,
+            cohort="cases open at the end of the period", date_basis="at_end"),
+    )
+
+    def compute(self, scope: Scope) -> Results:
+        if scope.by == "bucket":
+            out: dict = {}
+            for i, (start, end) in enumerate(zip(scope.buckets, scope.buckets[1:],
+                                                 strict=False)):
+                one = Scope(start=start, end=end, team_ids=scope.team_ids,
+                            channels=scope.channels, priorities=scope.priorities,
+                            category_ids=scope.category_ids)
+                for (key, _), measure in self.compute(one).items():
+                    out[key, i] = measure
+            return out
+        end = _param(scope.end)
+        group, group_params = _group(scope, "f.opened_at")
+        filters, filter_params = _filters(scope)
+        open_at_end = ("f.opened_at < %s AND (f.resolved_at IS NULL OR f.resolved_at >= %s) "
+                       f"AND {filters}")
+        age = _seconds_between("%s", "f.opened_at")
+        out = {}
+        if _postgres():
+            sql = (f"SELECT {group} AS g, COUNT(*), percentile_cont(0.5) WITHIN GROUP "
+                   f"(ORDER BY {age}) FROM {FACTS} f WHERE {open_at_end} GROUP BY 1")
+            rows = _rows(sql, [*group_params, end, end, end, *filter_params])
+            for g, n, median in rows:
+                out["backlog", _key(scope, g)] = Measure(float(n), count=n)
+                out["backlog_age_median", _key(scope, g)] = Measure(median, count=n)
+            return out
+        # SQLite has no percentile aggregate: rank the ages and interpolate the middle.
+        sql = (f"WITH v AS (SELECT {group} AS g, {age} AS x FROM {FACTS} f "
+               f"WHERE {open_at_end}), r AS (SELECT g, x, ROW_NUMBER() OVER (PARTITION BY g "
+               f"ORDER BY x) - 1 AS i, COUNT(*) OVER (PARTITION BY g) AS n FROM v) "
+               f"SELECT g, n, i, x FROM r WHERE i = CAST((n - 1) * 0.5 AS INTEGER) "
+               f"OR i = CAST((n - 1) * 0.5 AS INTEGER) + 1")
+        ranked: dict = defaultdict(dict)
+        counts = {}
+        for g, n, i, x in _rows(sql, [*group_params, end, end, end, *filter_params]):
+            ranked[g][i] = x
+            counts[g] = n
+        for g, by_rank in ranked.items():
+            n = counts[g]
+            position = (n - 1) * 0.5
+            low = int(position)
+            high = min(low + 1, n - 1)
+            median = by_rank[low] + (position - low) * (by_rank[high] - by_rank[low])
+            out["backlog", _key(scope, g)] = Measure(float(n), count=n)
+            out["backlog_age_median", _key(scope, g)] = Measure(median, count=n)
+        return out
+
+
+# --- cost and manual KPIs ---------------------------------------------------------------
+
+def month_overlap(month: date, start: datetime, end: datetime) -> float:
+    """Return the share (0–1) of the days of calendar `month` that lie within the period
+    [start, end) (local dates; periods start and end at local midnight)."""
+    days = calendar_module.monthrange(month.year, month.month)[1]
+    first = month.replace(day=1)
+    inside = sum(1 for offset in range(days)
+                 if start.date() <= first + timedelta(days=offset) < end.date())
+    return inside / days
+
+
+class CostPerContact:
+    """Cost per contact: the monthly costs entered, pro rata to the days of each month
+    the period covers, divided by the case volume."""
+
+    kpis = (
+        Kpi("cost_per_contact", "Cost per contact",
+            "What one contact cost: the operation's costs entered per month (pro rata to "
+            "the days of the period), divided by the cases opened.",
+            "Σ monthly cost × share of the month in the period ÷ case volume", Unit.GBP,
+            Direction.LOWER, cohort="cases opened in the period"),
+    )
+
+    def compute(self, scope: Scope) -> Results:
+        from serviceops.insights.models import MonthlyCost
+
+        if scope.by not in (None, "team", "bucket"):
+            return {}
+        windows = (list(zip(scope.buckets, scope.buckets[1:], strict=False))
+                   if scope.by == "bucket" else [(scope.start, scope.end)])
+        costs = MonthlyCost.objects.all()
+        if scope.team_ids is not None:
+            costs = costs.filter(team_id__in=scope.team_ids)
+        volume = OpenedCases().compute(scope)
+        out: dict = {}
+        for i, (start, end) in enumerate(windows):
+            spent: dict = defaultdict(float)
+            for cost in costs.filter(month__lte=end.date(), month__gte=(start.date().replace(
+                    day=1))):
+                group = cost.team_id if scope.by == "team" else (i if scope.by else None)
+                spent[group] += float(cost.amount) * month_overlap(cost.month, start, end)
+            for group, amount in spent.items():
+                contacts = volume.get(("case_volume", group))
+                if contacts and contacts.count:
+                    out["cost_per_contact", group] = Measure(amount / contacts.count,
+                                                             numerator=amount,
+                                                             denominator=contacts.count)
+        return out
+
+
+BUILT_IN = (OpenedCases(), ResolvedCases(), ServiceLevels(), Backlog(), CostPerContact())
