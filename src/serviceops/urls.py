@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/", include("serviceops.cases.urls")),
     path("customers/", include("serviceops.customers.urls")),
     path("sla/", include("serviceops.sla.urls")),
+    path("insights/", include("serviceops.insights.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,17 @@ from serviceops.cases.choices import OPEN_STATUSES, Channel, Priority, Status
 VIEWS = ("mine", "unassigned", "team", "all")
 SORTS = ("newest", "due")
 SLA_STATES = ("breached", "due_hour", "untimed")
+# Conditions behind a KPI figure (the drill-down from a dashboard), read from case facts.
+FACTS = {
+    "responded": Q(fact__first_response_at__isnull=False),
+    "reassigned": Q(fact__reassigned=True),
+    "reopened": Q(fact__reopen_count__gt=0),
+    "fcr": Q(fact__first_contact_resolution=True),
+    "not_fcr": Q(fact__first_contact_resolution=False),
+}
+CLOCK_VERDICTS = tuple(f"{kind}_{state}" for kind in ("first_response", "next_response",
+                                                     "resolution")
+                       for state in ("met", "breached"))
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,15 @@ class CaseFilter:
     tag: str = ""
     sort: str = "newest"  # or "due": cases with a running SLA clock, soonest due first
     sla: str = ""  # "breached", "due_hour" (due within the hour) or "untimed"
+    # Drill-down from KPIs: instants bounding the opening / final resolution, open at an
+    # instant, a case fact, a clock verdict (e.g. "resolution_breached").
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    resolved_from: datetime | None = None
+    resolved_to: datetime | None = None
+    open_at: datetime | None = None
+    fact: str = ""
+    clock: str = ""
     errors: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -77,7 +97,30 @@ class CaseFilter:
         if sla and sla not in SLA_STATES:
             errors["sla"] = f"{sla!r} is not an SLA state (choose {', '.join(SLA_STATES)})."
             sla = ""
+        moments = {}
+        for name in ("opened_from", "opened_to", "resolved_from", "resolved_to", "open_at"):
+            raw = (params.get(name) or "").strip().replace(" ", "+")
+            if not raw:
+                continue
+            try:
+                moment = datetime.fromisoformat(raw)
+                if moment.tzinfo is None:
+                    moment = timezone.make_aware(moment)
+                moments[name] = moment
+            except ValueError:
+                errors[name] = f"{raw!r} is not a date and time (ISO 8601)."
+        fact = params.get("fact") or ""
+        if fact and fact not in FACTS:
+            errors["fact"] = f"{fact!r} is not a case fact (choose {', '.join(FACTS)})."
+            fact = ""
+        clock = params.get("clock") or ""
+        if clock and clock not in CLOCK_VERDICTS:
+            errors["clock"] = f"{clock!r} is not a clock verdict."
+            clock = ""
         return cls(
+            **moments,
+            fact=fact,
+            clock=clock,
             view=view,
             sort=sort,
             sla=sla,
@@ -130,6 +173,64 @@ class CaseFilter:
             qs = qs.filter(Q(sla__isnull=True) | Q(sla__version__isnull=True))
         if self.sort == "due":
             qs = qs.filter(sla__next_due_at__isnull=False)
+        return self._apply_drill_down(qs)
+
+    @property
+    def drill_params(self) -> list[tuple[str, str]]:
+        """The drill-down conditions as query parameters (kept when the filter is refined)."""
+        out = [(name, getattr(self, name).isoformat()) for name in (
+            "opened_from", "opened_to", "resolved_from", "resolved_to", "open_at")
+            if getattr(self, name)]
+        return out + [(name, getattr(self, name)) for name in ("fact", "clock")
+                      if getattr(self, name)]
+
+    @property
+    def drill_words(self) -> str:
+        """The drill-down conditions in words, for the banner above the list."""
+        def day(moment: datetime) -> str:
+            return timezone.localtime(moment).strftime("%d %b %Y %H:%M")
+
+        words = []
+        for label, low, high in (("opened", self.opened_from, self.opened_to),
+                                 ("finally resolved", self.resolved_from, self.resolved_to)):
+            if low or high:
+                words.append(f"{label} " + " ".join(
+                    part for part in (f"from {day(low)}" if low else "",
+                                      f"before {day(high)}" if high else "") if part))
+        if self.open_at:
+            words.append(f"open at {day(self.open_at)}")
+        fact_words = {"responded": "with a public reply", "reassigned": "reassigned",
+                      "reopened": "reopened at least once",
+                      "fcr": "resolved at the first contact",
+                      "not_fcr": "not resolved at the first contact"}
+        if self.fact:
+            words.append(fact_words[self.fact])
+        if self.clock:
+            kind, state = self.clock.rsplit("_", 1)
+            words.append(f"{kind.replace('_', ' ')} target {state}")
+        return ", ".join(words)
+
+    def _apply_drill_down(self, qs: QuerySet) -> QuerySet:
+        """The KPI conditions; each mirrors a definition in `insights.sources`."""
+        if self.opened_from or self.opened_to or self.resolved_from or self.open_at or self.fact:
+            qs = qs.filter(merged_into__isnull=True)
+        if self.opened_from:
+            qs = qs.filter(opened_at__gte=self.opened_from)
+        if self.opened_to:
+            qs = qs.filter(opened_at__lt=self.opened_to)
+        if self.resolved_from:
+            qs = qs.filter(fact__resolved_at__gte=self.resolved_from)
+        if self.resolved_to:
+            qs = qs.filter(fact__resolved_at__lt=self.resolved_to)
+        if self.open_at:
+            qs = qs.filter(Q(fact__resolved_at__isnull=True)
+                           | Q(fact__resolved_at__gte=self.open_at),
+                           opened_at__lt=self.open_at)
+        if self.fact:
+            qs = qs.filter(FACTS[self.fact])
+        if self.clock:
+            kind, state = self.clock.rsplit("_", 1)
+            qs = qs.filter(clocks__kind=kind, clocks__state=state).distinct()
         return qs
 
 

@@ -35,6 +35,7 @@ class Perm(StrEnum):
     IMPORT_EXPORT = "import_export"
     MANAGE_SETTINGS = "manage_settings"  # categories, canned responses, teams
     API_TOKENS = "api_tokens"
+    MANAGE_KPIS = "manage_kpis"  # targets, manual KPI values, costs, the scorecard
 
 
 _WORKER = {Perm.CASE_WORK, Perm.CASE_NOTE, Perm.CUSTOMER_EDIT, Perm.API_TOKENS}
@@ -44,11 +45,13 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.AGENT: frozenset(_WORKER),
     Role.TEAM_LEADER: frozenset(_LEADER | {Perm.MANAGE_SETTINGS}),
     Role.MANAGER: frozenset(
-        _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS}
+        _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS,
+                   Perm.MANAGE_KPIS}
     ),
     # The top of the escalation hierarchy (team leader → manager → head of service).
     Role.HEAD_OF_SERVICE: frozenset(
-        _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS}
+        _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS,
+                   Perm.MANAGE_KPIS}
     ),
     Role.QUALITY_ANALYST: frozenset(
         {Perm.VIEW_ALL_TEAMS, Perm.CASE_NOTE, Perm.API_TOKENS}

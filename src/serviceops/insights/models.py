@@ -82,8 +82,9 @@ class MonthlyCost(models.Model):
 
     class Meta:
         ordering = ["-month"]
-        constraints = [models.UniqueConstraint(fields=["month", "team"], name="cost_month_team",
-                                               nulls_distinct=False)]
+        # One entry per month and team; the whole operation's (no team) is kept single by
+        # `cost_save`, as SQLite cannot make NULLs equal in a unique constraint.
+        constraints = [models.UniqueConstraint(fields=["month", "team"], name="cost_month_team")]
 
     def __str__(self) -> str:
         return f"Cost {self.month:%b %Y}"

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from serviceops.cases.choices import Channel, Priority
@@ -257,6 +258,30 @@ def kpi_trends(scope: Scope, first: date, last: date) -> tuple[list[datetime], s
     for (key, index), measure in values.items():
         out[key][index] = measure
     return buckets[:-1], unit, dict(out)
+
+
+def kpi_samples(kpi: Kpi, scope: Scope) -> list[float]:
+    """The per-case values behind a time KPI (for a before/after test): first responses of
+    the cases opened in the scope's period, or resolutions of the cases resolved in it."""
+    from serviceops.cases.models import CaseFact
+
+    field_name, date_field = {
+        "opened": ("first_response_seconds", "opened_at"),
+        "resolved": ("resolution_seconds", "resolved_at"),
+    }[kpi.date_basis]
+    facts = CaseFact.objects.filter(**{f"{date_field}__gte": scope.start,
+                                       f"{date_field}__lt": scope.end,
+                                       f"{field_name}__isnull": False}, merged=False)
+    if scope.team_ids is not None:
+        facts = facts.filter(team_id__in=scope.team_ids)
+    if scope.channels:
+        facts = facts.filter(channel__in=scope.channels)
+    if scope.priorities:
+        facts = facts.filter(priority__in=scope.priorities)
+    if scope.category_ids:
+        facts = facts.filter(Q(category_id__in=scope.category_ids)
+                             | Q(category__parent_id__in=scope.category_ids))
+    return list(facts.values_list(field_name, flat=True))
 
 
 # --- scorecard --------------------------------------------------------------------------
