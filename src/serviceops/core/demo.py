@@ -140,9 +140,87 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
     _cases(rng, size, now, teams, staff_by_team, categories, customers, progress)
     _reset_sequences(Case, Message)
     _service_levels(teams, size, now, progress)
+    _measures(teams, now)
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
             f"{CaseEvent.objects.count():,} case events.")
+
+
+# KPI targets and amber limits (times in seconds, rates 0–1) and who owns them.
+DEMO_KPI_TARGETS = {
+    "first_response_time_median": (4 * 3600, 8 * 3600, "manager"),
+    "first_response_time_business_median": (2 * 3600, 4 * 3600, "manager"),
+    "resolution_time_median": (24 * 3600, 36 * 3600, "manager"),
+    "resolution_time_p90": (10 * 86400, 20 * 86400, "head"),
+    "reopen_rate": (0.02, 0.04, "manager"),
+    "reassignment_rate": (0.25, 0.35, "manager"),
+    "first_contact_resolution": (0.70, 0.60, "head"),
+    "sla_attainment_first_response": (0.90, 0.85, "head"),
+    "sla_attainment_resolution": (0.85, 0.75, "head"),
+    "backlog": (1000, 1500, "manager"),
+    "cost_per_contact": (22.0, 25.0, "head"),
+    "staff_engagement": (0.75, 0.65, "head"),
+}
+DEMO_SCORECARD = (
+    ("financial", "Deliver the service at a sustainable cost", ["cost_per_contact"],
+     [("Move simple enquiries to self-service", "active", 60)]),
+    ("customer", "Answer customers quickly", ["first_response_time_median",
+                                               "sla_attainment_first_response"],
+     [("Extend chat cover to Saturdays", "planned", 45)]),
+    ("customer", "Fix it first time", ["first_contact_resolution", "reopen_rate"],
+     [("Refresh the billing knowledge base", "active", 30)]),
+    ("process", "Resolve within our promises", ["sla_attainment_resolution",
+                                                "resolution_time_median", "backlog"],
+     [("Daily backlog huddle in every team", "done", -14)]),
+    ("process", "Route work right first time", ["reassignment_rate"],
+     [("Skill-based routing for technical cases", "planned", 90)]),
+    ("learning", "An engaged, skilled team", ["staff_engagement"],
+     [("Monthly coaching for every agent", "active", 120)]),
+)
+
+
+def _measures(teams, now: datetime) -> None:
+    """KPI targets, monthly costs, a manual KPI and the balanced scorecard."""
+    from serviceops.insights.models import (
+        Initiative,
+        KpiSetting,
+        ManualKpi,
+        ManualKpiValue,
+        MonthlyCost,
+        Objective,
+        ObjectiveMeasure,
+    )
+
+    owners = {s.user.username: s for s in Staff.objects.filter(
+        user__username__in=("manager", "head")).select_related("user")}
+    engagement = ManualKpi.objects.create(
+        key="staff_engagement", name="Staff engagement",
+        definition="Share of staff who agree they would recommend the team as a place to "
+                   "work (monthly pulse survey).",
+        unit="ratio", direction="higher", aggregation="mean")
+    KpiSetting.objects.bulk_create([
+        KpiSetting(key=key, target=target, amber=amber, owner=owners.get(owner))
+        for key, (target, amber, owner) in DEMO_KPI_TARGETS.items()])
+    today = timezone.localdate(now)
+    month = today.replace(day=1)
+    for back in range(13):
+        first = month
+        for _ in range(back):
+            first = (first - timedelta(days=1)).replace(day=1)
+        for i, team in enumerate(teams):
+            MonthlyCost.objects.create(month=first, team=team, amount=26_000 + 1_500 * i
+                                       - 400 * back, note="Salaries, on-costs and licences")
+        ManualKpiValue.objects.create(kpi=engagement, month=first,
+                                      value=round(0.66 + 0.01 * ((13 - back) % 7), 2))
+    for order, (perspective, name, keys, initiatives) in enumerate(DEMO_SCORECARD):
+        objective = Objective.objects.create(perspective=perspective, name=name, order=order)
+        ObjectiveMeasure.objects.bulk_create([
+            ObjectiveMeasure(objective=objective, kpi_key=key, order=i)
+            for i, key in enumerate(keys)])
+        for title, state, due_in in initiatives:
+            Initiative.objects.create(objective=objective, name=title, state=state,
+                                      owner=owners.get("manager"),
+                                      due=today + timedelta(days=due_in))
 
 
 DEMO_CALENDAR = {

@@ -124,7 +124,8 @@ def pareto(*, title: str, rows: list[ParetoRow]) -> dict:
         x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=-40)))
     counts = base.mark_bar().encode(
         y=alt.Y("count:Q", title="cases"),
-        color=alt.Color("vital:N", title=None, scale=alt.Scale(range=["#1f4e79", "#9ab"])),
+        color=alt.Color("vital:N", title=None, scale=alt.Scale(
+            domain=["Vital few", "Useful many"], range=["#1f4e79", "#9ab"])),
         tooltip=["label:N", "count:Q", alt.Tooltip("cumulative:Q", format=".1f")])
     cumulative = base.mark_line(point=True, color="#d62728").encode(
         y=alt.Y("cumulative:Q", title="cumulative %", scale=alt.Scale(domain=[0, 100])))

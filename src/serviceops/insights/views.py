@@ -237,7 +237,9 @@ def pareto(request: HttpRequest) -> HttpResponse:
             counts[group] = (m.value if part == "value" else m.numerator if part == "numerator"
                              else (m.denominator or 0) - (m.numerator or 0)) or 0
         labels = selectors.group_labels(dimension, list(counts))
-        rows = spc.pareto({labels[g]: c for g, c in counts.items()})
+        # Long tails (e.g. 70 categories) are grouped: under 1 % each becomes "Other".
+        rows = spc.pareto({labels[g]: c for g, c in counts.items()},
+                          other_threshold=0.01 if len(counts) > 20 else None)
         kpi = selectors.full_library()[key]
         by_label = {labels[g]: g for g in counts}
         context.update(
