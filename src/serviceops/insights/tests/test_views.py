@@ -12,7 +12,6 @@ from serviceops import cli
 from serviceops.core.tokens import api_token_create
 from serviceops.insights.models import KpiSetting, Objective, ObjectiveMeasure
 from serviceops.insights.services import kpi_setting_save
-from serviceops.insights.tests.test_sources import cases  # noqa: F401  (fixture)
 
 PERIOD = "start=2026-03-01&end=2026-03-31"
 
