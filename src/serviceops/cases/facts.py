@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Min, Q
 
 from serviceops.cases.choices import EventKind, Status
 from serviceops.cases.models import Case, CaseEvent, CaseFact
+from serviceops.core.transactions import on_commit_once
 
 BATCH = 2000
 _FIELDS = [
@@ -99,16 +100,6 @@ def case_facts_rebuild(*, progress=None) -> int:
 
 def case_facts_refresh_on_commit(case_id: int) -> None:
     """Refresh `case_id`'s facts once the current transaction commits (called by the case
-    services with every event they record). Several events in one transaction refresh once."""
-    for _, queued, _ in connection.run_on_commit:
-        if getattr(queued, "facts_case_id", None) == case_id and not queued.done:
-            return
-
-    def refresh() -> None:
-        refresh.done = True  # type: ignore[attr-defined]
-        case_facts_refresh([case_id])
-
-    refresh.done = False  # type: ignore[attr-defined]
-    refresh.facts_case_id = case_id  # type: ignore[attr-defined]
-    # robust: the change itself has committed; `serviceops kpi rebuild` catches up on failure.
-    transaction.on_commit(refresh, robust=True)
+    services with every event they record). Several events in one transaction refresh once;
+    on failure `serviceops kpi --rebuild` catches up."""
+    on_commit_once(("facts", case_id), lambda: case_facts_refresh([case_id]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar as calendar_module
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from django.db import connection
@@ -333,40 +334,17 @@ class Backlog:
                 for (key, _), measure in self.compute(one).items():
                     out[key, i] = measure
             return out
+        # Every case opened before the end and not resolved by then; its age at the end.
         end = _param(scope.end)
-        group, group_params = _group(scope, "f.opened_at")
-        filters, filter_params = _filters(scope)
-        open_at_end = ("f.opened_at < %s AND (f.resolved_at IS NULL OR f.resolved_at >= %s) "
-                       f"AND {filters}")
-        age = _seconds_between("%s", "f.opened_at")
+        since_ever = replace(scope, start=datetime(1900, 1, 1, tzinfo=scope.end.tzinfo))
         out = {}
-        if _postgres():
-            sql = (f"SELECT {group} AS g, COUNT(*), percentile_cont(0.5) WITHIN GROUP "
-                   f"(ORDER BY {age}) FROM {FACTS} f WHERE {open_at_end} GROUP BY 1")
-            rows = _rows(sql, [*group_params, end, end, end, *filter_params])
-            for g, n, median in rows:
-                out["backlog", _key(scope, g)] = Measure(float(n), count=n)
-                out["backlog_age_median", _key(scope, g)] = Measure(median, count=n)
-            return out
-        # SQLite has no percentile aggregate: rank the ages and interpolate the middle.
-        sql = (f"WITH v AS (SELECT {group} AS g, {age} AS x FROM {FACTS} f "
-               f"WHERE {open_at_end}), r AS (SELECT g, x, ROW_NUMBER() OVER (PARTITION BY g "
-               f"ORDER BY x) - 1 AS i, COUNT(*) OVER (PARTITION BY g) AS n FROM v) "
-               f"SELECT g, n, i, x FROM r WHERE i = CAST((n - 1) * 0.5 AS INTEGER) "
-               f"OR i = CAST((n - 1) * 0.5 AS INTEGER) + 1")
-        ranked: dict = defaultdict(dict)
-        counts = {}
-        for g, n, i, x in _rows(sql, [*group_params, end, end, end, *filter_params]):
-            ranked[g][i] = x
-            counts[g] = n
-        for g, by_rank in ranked.items():
-            n = counts[g]
-            position = (n - 1) * 0.5
-            low = int(position)
-            high = min(low + 1, n - 1)
-            median = by_rank[low] + (position - low) * (by_rank[high] - by_rank[low])
+        for g, (n, q) in percentiles(
+                value=_seconds_between("%s", "f.opened_at"), value_params=[end],
+                table=f"{FACTS} f", date_column="f.opened_at", scope=since_ever,
+                where="(f.resolved_at IS NULL OR f.resolved_at >= %s)",
+                where_params=[end]).items():
             out["backlog", _key(scope, g)] = Measure(float(n), count=n)
-            out["backlog_age_median", _key(scope, g)] = Measure(median, count=n)
+            out["backlog_age_median", _key(scope, g)] = Measure(q[0.5], count=n)
         return out
 
 

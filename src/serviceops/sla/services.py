@@ -17,6 +17,7 @@ from serviceops.cases.models import Case, CaseEvent
 from serviceops.core.audit import audit_record
 from serviceops.core.permissions import require, require_case, staff_of
 from serviceops.core.roles import Perm
+from serviceops.core.transactions import on_commit_once
 from serviceops.people.models import Staff, Team
 from serviceops.sla.clocks import Clock, ClockState, Event, Happening, compute_clocks
 from serviceops.sla.models import (
@@ -162,20 +163,9 @@ class PolicyBook:
 
 def case_sla_refresh_on_commit(case_id: int) -> None:
     """Recompute `case_id`'s clocks once the current transaction commits (called by the case
-    services whenever they record an event). Several events in one transaction refresh once."""
-    for _, queued, _ in connection.run_on_commit:
-        if getattr(queued, "sla_case_id", None) == case_id and not queued.done:
-            return
-
-    def refresh() -> None:
-        refresh.done = True  # type: ignore[attr-defined]
-        case_sla_refresh(case_id=case_id)
-
-    refresh.done = False  # type: ignore[attr-defined]
-    refresh.sla_case_id = case_id  # type: ignore[attr-defined]
-    # robust: the case change has committed; a failure here is logged, not shown to the user
-    # as a failed change, and the minute sweep or `serviceops sla recompute` catches up.
-    transaction.on_commit(refresh, robust=True)
+    services whenever they record an event). Several events in one transaction refresh once;
+    on failure the minute sweep or `serviceops sla recompute` catches up."""
+    on_commit_once(("sla", case_id), lambda: case_sla_refresh(case_id=case_id))
 
 
 def case_sla_refresh(*, case_id: int, now: datetime | None = None,
