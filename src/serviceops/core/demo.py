@@ -140,7 +140,7 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
     _cases(rng, size, now, teams, staff_by_team, categories, customers, progress)
     _reset_sequences(Case, Message)
     _service_levels(teams, size, now, progress)
-    _measures(teams, now)
+    _measures(list(teams.values()), now)
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
             f"{CaseEvent.objects.count():,} case events.")

@@ -71,6 +71,10 @@ def test_demo_arrivals_peak_in_working_hours_and_are_deterministic(db):
 
     SlaPolicy.objects.all().delete()
     BusinessCalendar.objects.all().delete()
+    from serviceops.insights.models import KpiSetting, ManualKpi, MonthlyCost, Objective
+
+    for model in (KpiSetting, ManualKpi, MonthlyCost, Objective):
+        model.objects.all().delete()
     demo_seed(size=TINY, password="x", now=NOW)
     assert list(Case.objects.order_by("id").values_list("subject", flat=True)[:20]) == first
 
@@ -95,3 +99,22 @@ def test_demo_times_every_case_under_its_service_levels(db):
     assert not CaseSla.objects.filter(version__isnull=True).exists()  # "Standard" takes all
     states = set(CaseClock.objects.values_list("state", flat=True))
     assert {"met", "breached"} <= states
+
+
+def test_demo_loads_kpi_targets_costs_and_a_scorecard_with_data(db):
+    from datetime import timedelta
+
+    from serviceops.insights.kpis import Scope
+    from serviceops.insights.models import Objective
+    from serviceops.insights.selectors import kpi_report, scorecard
+
+    demo_seed(size=TINY, password="x", now=NOW)
+    scope = Scope(start=NOW - timedelta(days=30), end=NOW)
+    rows = {r.kpi.key: r for r in kpi_report(scope)}
+    assert rows["case_volume"].value > 0 and rows["cost_per_contact"].value > 0
+    judged = [r for r in rows.values() if r.status.value in ("green", "amber", "red")]
+    assert len(judged) >= 8
+    perspectives = scorecard(scope)
+    assert [p.perspective.value for p in perspectives] == ["financial", "customer", "process",
+                                                            "learning"]
+    assert all(p.objectives for p in perspectives) and Objective.objects.count() == 6
