@@ -7,15 +7,17 @@
 `--sqlite [PATH]` a SQLite file (default /tmp/so-bench-kpi/kpi.sqlite3). Each database is
 filled with the product's own demo generator (`serviceops demo --size large --no-serve`,
 1M cases over 365 days, or a smaller `DemoSize` in-process for `--cases` below 1M) unless
-`--reuse` is given and it already holds at least N cases; loading 1M cases takes tens of
-minutes, so load once and pass `--reuse` afterwards.
+`--reuse` is given and it already holds N cases (99 % of N: the generator drops arrivals
+after "now"). Without `--reuse` the database is dropped and loaded afresh. Loading 1M cases
+takes 25-40 minutes, so load once and pass `--reuse` afterwards.
 
 Timed, R times each after one warm-up: `kpi_values(Scope(start, end))` for the last full
 calendar quarter inside the data, the same `by="team"`, and the same for one team only.
 The baseline loads the same rows with `pandas.read_sql` (facts of the quarter's cohorts and
 the backlog, SLA clocks joined to their facts) and computes the same figures in pandas; its
 time is load + compute. Every figure computed by both must agree (relative tolerance 1e-6)
-or the script exits 2. Targets: PostgreSQL < 1 s, SQLite < 3 s (median of one load).
+or the script exits 2. Targets: PostgreSQL < 1 s, SQLite < 3 s for the median load;
+"pandas/ours" is the baseline's median time over ours (above 1: ours is faster).
 Each database runs in a child process of this script (Django has one database per process).
 """
 
@@ -130,7 +132,7 @@ def child(config: dict, out_path: str) -> int:
     os.environ.update(DATABASE_URL=url, SERVICEOPS_HOME=str(home),
                       DJANGO_SETTINGS_MODULE="serviceops.settings")
     os.environ.pop("REDIS_URL", None)
-    load_note = prepare_database(config, home)
+    load_note = prepare_database(config)
     from serviceops.cli import setup_django
 
     setup_django()
@@ -147,7 +149,7 @@ def child(config: dict, out_path: str) -> int:
     return 2 if result["mismatches"] else 0
 
 
-def prepare_database(config: dict, home: Path) -> str:
+def prepare_database(config: dict) -> str:
     """Make sure the database holds the demo with at least N cases; return how it got there
     (before Django is set up, so that a fresh database can be created first)."""
     cases = config["cases"]
@@ -199,11 +201,19 @@ def _sqlite_cases(path: Path) -> int:
 
 def load_demo(cases: int) -> str:
     """Load the demo: the product's command for the large set, a smaller DemoSize otherwise."""
+    if cases > LARGE:
+        raise SystemExit(f"The demo generator makes at most {LARGE:,} cases.")
     started = time.perf_counter()
-    if cases >= LARGE:
+    if cases == LARGE:
         print(f"Loading {LARGE:,} cases: serviceops demo --size large --no-serve", flush=True)
         serviceops = Path(sys.executable).with_name("serviceops")
-        subprocess.run([str(serviceops), "demo", "--size", "large", "--no-serve"], check=True)
+        done = subprocess.run([str(serviceops), "demo", "--size", "large", "--no-serve"],
+                              check=False)
+        if done.returncode:
+            # Cases, facts and clocks are committed as they are written; say so and go on
+            # with what is there (the checks below count it).
+            print(f"!!! the demo command exited {done.returncode}: see its error above",
+                  flush=True)
     else:
         from serviceops.cli import setup_django
 
@@ -478,7 +488,7 @@ def _cost_per_contact(out: dict, costs, scope) -> None:
 
 
 def compare(ours: dict, theirs: dict) -> tuple[int, list[str], set[str]]:
-    """Compare every (key, group) both computed: value and count must agree."""
+    """Compare every (key, group) both computed: value and count (where ours has one)."""
     mismatches = []
     for key in sorted(set(ours) | set(theirs), key=str):
         if key[0] in {k for k, _ in ours} - {k for k, _ in theirs}:
@@ -487,7 +497,8 @@ def compare(ours: dict, theirs: dict) -> tuple[int, list[str], set[str]]:
         if mine is None or other is None:
             mismatches.append(f"{key}: ours {mine}, pandas {other}")
             continue
-        if not (_same(mine.value, other[0]) and _same(mine.count, other[1])):
+        counted = mine.count is None or _same(mine.count, other[1])  # cost: no count
+        if not (_same(mine.value, other[0]) and counted):
             mismatches.append(f"{key}: ours {mine.value!r} (n={mine.count}), "
                               f"pandas {other[0]!r} (n={other[1]})")
     only_ours = {k for k, _ in ours} - {k for k, _ in theirs}
