@@ -49,14 +49,19 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
-def _event(case: Case, kind: str, *, by, at: datetime, from_value="", to_value="",
-           data: dict | None = None) -> CaseEvent:
+def _refresh_derived(case: Case) -> None:
+    """Recompute what is derived from the case and its events once the transaction commits:
+    its SLA clocks (and policy match) first, then its facts. Both copy the case's grouping
+    fields (team, channel, category...), so any saved change calls this, not only events."""
     from serviceops.sla.services import case_sla_refresh_on_commit
 
-    # Clocks, policy matching and the case's facts follow the event log: recompute after
-    # commit (clocks first: both are read together by the KPIs).
     case_sla_refresh_on_commit(case.pk)
     case_facts_refresh_on_commit(case.pk)
+
+
+def _event(case: Case, kind: str, *, by, at: datetime, from_value="", to_value="",
+           data: dict | None = None) -> CaseEvent:
+    _refresh_derived(case)
     return CaseEvent.objects.create(
         case=case, kind=kind, at=at, actor=staff_of(by) if by is not None else None,
         from_value="" if from_value is None else str(from_value),
@@ -69,6 +74,7 @@ def _save(case: Case, *, by, at: datetime, changes: dict[str, tuple]) -> None:
     case.full_clean()
     case.save()
     audit_record(instance=case, changes=changes, actor=by, at=at)
+    _refresh_derived(case)  # a change of channel or customer records no event
 
 
 def _lock(case: Case) -> Case:

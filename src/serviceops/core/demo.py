@@ -241,7 +241,7 @@ DEMO_TARGETS = {
 
 def _service_levels(teams, size: DemoSize, now: datetime, progress: bool) -> None:
     """A contact-centre calendar, two policies with escalation levels, and every case's
-    clocks (open cases only for the large benchmark set)."""
+    clocks."""
     from serviceops.sla.models import BusinessCalendar, EscalationLevel, SlaPolicy
     from serviceops.sla.services import policy_version_create, sla_recompute
 
@@ -267,10 +267,7 @@ def _service_levels(teams, size: DemoSize, now: datetime, progress: bool) -> Non
                 policy=policy, position=3, clock="resolution", minutes_after_breach=240,
                 notify_roles=["manager", "head_of_service"], raise_priority=True)
             policy_version_create(policy, now)
-    open_only = size.cases > 100_000
     ids = Case.objects.order_by("pk").values_list("pk", flat=True)
-    if open_only:
-        ids = ids.filter(status__in=OPEN_STATUSES)
     report = None
     if progress:
         def report(done: int, total: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar as calendar_module
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
@@ -20,8 +20,8 @@ from serviceops.insights.kpis import Direction, Kpi, Measure, Results, Scope, Un
 
 FACTS = "cases_casefact"
 CLOCKS = "sla_caseclock"
-GROUP_COLUMNS = {"priority": "f.priority", "team": "f.team_id", "channel": "f.channel",
-                 "category": "f.category_id"}
+GROUP_COLUMNS = {"priority": "priority", "team": "team_id", "channel": "channel",
+                 "category": "category_id"}
 PERCENTILES = (0.5, 0.9)
 
 
@@ -35,7 +35,7 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _group(scope: Scope, date_column: str) -> tuple[str, list]:
+def _group(scope: Scope, date_column: str, alias: str = "f") -> tuple[str, list]:
     """The SQL expression naming each row's group, and its parameters."""
     if scope.by is None:
         return "0", []
@@ -45,7 +45,7 @@ def _group(scope: Scope, date_column: str) -> tuple[str, list]:
         last = len(scope.buckets) - 2
         return (f"CASE {cases} ELSE {last} END" if cases else "0",
                 [_param(b) for b in scope.buckets[1:-1]])
-    return GROUP_COLUMNS[scope.by], []
+    return f"{alias}.{GROUP_COLUMNS[scope.by]}", []
 
 
 def _period(scope: Scope) -> tuple[datetime, datetime]:
@@ -54,23 +54,24 @@ def _period(scope: Scope) -> tuple[datetime, datetime]:
     return scope.start, scope.end
 
 
-def _filters(scope: Scope) -> tuple[str, list]:
-    """Conditions on the facts row `f` for the scope's filters (never the period)."""
-    sql, params = ["f.merged = %s"], [False]
+def _filters(scope: Scope, alias: str = "f") -> tuple[str, list]:
+    """Conditions on the row `alias` (a facts row, or a clock with the same grouping
+    columns) for the scope's filters (never the period)."""
+    sql, params = [f"{alias}.merged = %s"], [False]
     if scope.team_ids is not None:
         if not scope.team_ids:  # a user who sees no team sees nothing
             sql.append("1 = 0")
         else:
-            sql.append(f"f.team_id IN ({', '.join(['%s'] * len(scope.team_ids))})")
+            sql.append(f"{alias}.team_id IN ({', '.join(['%s'] * len(scope.team_ids))})")
             params.extend(scope.team_ids)
-    for column, values in (("f.channel", scope.channels), ("f.priority", scope.priorities)):
+    for column, values in (("channel", scope.channels), ("priority", scope.priorities)):
         if values:
-            sql.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+            sql.append(f"{alias}.{column} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
     if scope.category_ids:
         # A category stands for itself and its sub-categories.
         marks = ", ".join(["%s"] * len(scope.category_ids))
-        sql.append(f"(f.category_id IN ({marks}) OR f.category_id IN "
+        sql.append(f"({alias}.category_id IN ({marks}) OR {alias}.category_id IN "
                    f"(SELECT id FROM cases_category WHERE parent_id IN ({marks})))")
         params.extend(scope.category_ids * 2)
     return " AND ".join(sql), params
@@ -86,50 +87,70 @@ def _key(scope: Scope, group):
     return None if scope.by is None else group
 
 
-def percentiles(*, value: str, value_params: list | None = None, table: str, date_column: str,
-                scope: Scope, where: str = "", where_params: list | None = None,
-                ) -> dict:
-    """{group: (count, {q: value})} of the continuous percentiles of `value` over the rows of
-    `table` (aliased f, or c joined to f) in the scope's period."""
-    group, group_params = _group(scope, date_column)
-    filters, filter_params = _filters(scope)
-    start, end = _period(scope)
-    conditions = (f"{date_column} >= %s AND {date_column} < %s AND {filters} "
-                  f"AND ({value}) IS NOT NULL" + (f" AND {where}" if where else ""))
-    params_where = [_param(start), _param(end), *filter_params,
-                    *(value_params or []), *(where_params or [])]
+@dataclass(frozen=True)
+class Cohort:
+    """One group's rows of a cohort: how many, the sums asked for, and the continuous
+    percentiles of one value over the rows where it is known (`known` of them)."""
+
+    rows: int
+    sums: tuple[int, ...]
+    known: int
+    quantiles: dict[float, float]
+
+
+def cohort(*, table: str, where: str, params: list, group: str, group_params: list,
+           value: str, value_params: list | None = None, sums: tuple[str, ...] = (),
+           table_params: list | None = None) -> dict:
+    """{group: Cohort} over the rows of `table` (aliased f) meeting `where`: COUNT(*), the
+    SUM of each condition in `sums`, and the median and 90th percentile of `value`.
+
+    PostgreSQL does it all in one pass (`percentile_cont` over an array of fractions).
+    SQLite has no percentile function: one aggregate query, then the known values are read
+    (one column, already filtered) and interpolated between the two ranked values around
+    each position, exactly as `percentile_cont` does. `table` may be a subquery with its own
+    `table_params`.
+    """
+    value_params = value_params or []
+    params = [*(table_params or []), *params]  # the table (a subquery) comes before WHERE
+    totals = ", ".join(["COUNT(*)", *(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in sums),
+                        f"COUNT({value})"])
+    fractions = ", ".join(str(q) for q in PERCENTILES)
     if _postgres():
-        columns = ", ".join(f"percentile_cont({q}) WITHIN GROUP (ORDER BY {value})"
-                            for q in PERCENTILES)
-        sql = f"SELECT {group} AS g, COUNT(*), {columns} FROM {table} WHERE {conditions} GROUP BY 1"
-        params = [*group_params, *(value_params or []) * len(PERCENTILES), *params_where]
-        return {g: (n, dict(zip(PERCENTILES, values, strict=True)))
-                for g, n, *values in _rows(sql, params)}
-    # SQLite: rank the values per group, keep the rows either side of each position.
-    positions = " OR ".join(
-        f"(i = CAST((n - 1) * {q} AS INTEGER) OR i = CAST((n - 1) * {q} AS INTEGER) + 1)"
-        for q in PERCENTILES)
-    sql = (f"WITH v AS (SELECT {group} AS g, {value} AS x FROM {table} WHERE {conditions}), "
-           f"r AS (SELECT g, x, ROW_NUMBER() OVER (PARTITION BY g ORDER BY x) - 1 AS i, "
-           f"COUNT(*) OVER (PARTITION BY g) AS n FROM v) "
-           f"SELECT g, n, i, x FROM r WHERE {positions}")
-    params = [*group_params, *(value_params or []), *params_where]
-    ranked: dict = defaultdict(dict)
-    counts = {}
-    for g, n, i, x in _rows(sql, params):
-        ranked[g][i] = x
-        counts[g] = n
+        sql = (f"SELECT {group} AS g, {totals}, percentile_cont(ARRAY[{fractions}]) "
+               f"WITHIN GROUP (ORDER BY {value}) FROM {table} WHERE {where} GROUP BY 1")
+        rows = _rows(sql, [*group_params, *value_params, *value_params, *params])
+        return {g: Cohort(n, tuple(int(x or 0) for x in found[:-1]), found[-1],
+                          dict(zip(PERCENTILES, q, strict=True)) if found[-1] else {})
+                for g, n, *found, q in rows}
+    sql = f"SELECT {group} AS g, {totals} FROM {table} WHERE {where} GROUP BY 1"
+    counted = _rows(sql, [*group_params, *value_params, *params])
+    values: dict = defaultdict(list)
+    sql = (f"SELECT {group} AS g, {value} AS x FROM {table} "
+           f"WHERE {where} AND ({value}) IS NOT NULL")
+    for g, x in _rows(sql, [*group_params, *value_params, *params, *value_params]):
+        values[g].append(x)
     out = {}
-    for g, by_rank in ranked.items():
-        n = counts[g]
-        found = {}
-        for q in PERCENTILES:
-            position = (n - 1) * q
-            low = int(position)
-            high = min(low + 1, n - 1)
-            found[q] = by_rank[low] + (position - low) * (by_rank[high] - by_rank[low])
-        out[g] = (n, found)
+    for g, n, *found in counted:
+        known = sorted(values.get(g, ()))
+        out[g] = Cohort(n, tuple(int(x or 0) for x in found[:-1]), found[-1],
+                        {q: _interpolate(known, q) for q in PERCENTILES} if known else {})
     return out
+
+
+def _interpolate(ordered: list[float], q: float) -> float:
+    """The continuous percentile `q` of the sorted values (as `percentile_cont`)."""
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+def _in_period(scope: Scope, date_column: str, alias: str = "f") -> tuple[str, list]:
+    """The row's date in the scope's period, and the scope's filters."""
+    filters, filter_params = _filters(scope, alias)
+    start, end = _period(scope)
+    return (f"{date_column} >= %s AND {date_column} < %s AND {filters}",
+            [_param(start), _param(end), *filter_params])
 
 
 def _seconds_between(later: str, earlier: str) -> str:
@@ -175,23 +196,29 @@ class OpenedCases:
 
     def compute(self, scope: Scope) -> Results:
         group, group_params = _group(scope, "f.opened_at")
-        filters, filter_params = _filters(scope)
-        start, end = _period(scope)
-        sql = (f"SELECT {group} AS g, COUNT(*), "
-               f"SUM(CASE WHEN f.reassigned THEN 1 ELSE 0 END) FROM {FACTS} f "
-               f"WHERE f.opened_at >= %s AND f.opened_at < %s AND {filters} GROUP BY 1")
+        where, params = _in_period(scope, "f.opened_at")
         out: dict = {}
-        for g, volume, reassigned in _rows(sql, [*group_params, _param(start), _param(end),
-                                                 *filter_params]):
+        for g, found in cohort(table=f"{FACTS} f", where=where, params=params, group=group,
+                               group_params=group_params, value="f.first_response_seconds",
+                               sums=("f.reassigned",)).items():
             key = _key(scope, g)
-            out["case_volume", key] = Measure(float(volume), count=volume)
-            out["reassignment_rate", key] = _ratio(int(reassigned or 0), volume)
-        for g, (n, q) in percentiles(value="f.first_response_seconds", table=f"{FACTS} f",
-                                     date_column="f.opened_at", scope=scope).items():
-            key = _key(scope, g)
-            out["first_response_time_median", key] = Measure(q[0.5], count=n)
-            out["first_response_time_p90", key] = Measure(q[0.9], count=n)
+            out["case_volume", key] = Measure(float(found.rows), count=found.rows)
+            out["reassignment_rate", key] = _ratio(found.sums[0], found.rows)
+            if found.known:
+                out["first_response_time_median", key] = Measure(found.quantiles[0.5],
+                                                                 count=found.known)
+                out["first_response_time_p90", key] = Measure(found.quantiles[0.9],
+                                                              count=found.known)
         return out
+
+
+def opened_counts(scope: Scope) -> dict:
+    """{group: cases opened in the period} (the case volume alone, one index range)."""
+    group, group_params = _group(scope, "f.opened_at")
+    where, params = _in_period(scope, "f.opened_at")
+    return {_key(scope, g): n for g, n in _rows(
+        f"SELECT {group} AS g, COUNT(*) FROM {FACTS} f WHERE {where} GROUP BY 1",
+        [*group_params, *params])}
 
 
 # --- cases resolved in the period -------------------------------------------------------
@@ -227,23 +254,21 @@ class ResolvedCases:
 
     def compute(self, scope: Scope) -> Results:
         group, group_params = _group(scope, "f.resolved_at")
-        filters, filter_params = _filters(scope)
-        start, end = _period(scope)
-        sql = (f"SELECT {group} AS g, COUNT(*), "
-               f"SUM(CASE WHEN f.reopen_count > 0 THEN 1 ELSE 0 END), "
-               f"SUM(CASE WHEN f.first_contact_resolution THEN 1 ELSE 0 END) FROM {FACTS} f "
-               f"WHERE f.resolved_at >= %s AND f.resolved_at < %s AND {filters} GROUP BY 1")
+        where, params = _in_period(scope, "f.resolved_at")
         out: dict = {}
-        for g, resolved, reopened, fcr in _rows(sql, [*group_params, _param(start),
-                                                      _param(end), *filter_params]):
+        for g, found in cohort(table=f"{FACTS} f", where=where, params=params, group=group,
+                               group_params=group_params, value="f.resolution_seconds",
+                               sums=("f.reopen_count > 0", "f.first_contact_resolution"),
+                               ).items():
             key = _key(scope, g)
-            out["reopen_rate", key] = _ratio(int(reopened or 0), resolved)
-            out["first_contact_resolution", key] = _ratio(int(fcr or 0), resolved)
-        for g, (n, q) in percentiles(value="f.resolution_seconds", table=f"{FACTS} f",
-                                     date_column="f.resolved_at", scope=scope).items():
-            key = _key(scope, g)
-            out["resolution_time_median", key] = Measure(q[0.5], count=n)
-            out["resolution_time_p90", key] = Measure(q[0.9], count=n)
+            reopened, fcr = found.sums
+            out["reopen_rate", key] = _ratio(reopened, found.rows)
+            out["first_contact_resolution", key] = _ratio(fcr, found.rows)
+            if found.known:
+                out["resolution_time_median", key] = Measure(found.quantiles[0.5],
+                                                             count=found.known)
+                out["resolution_time_p90", key] = Measure(found.quantiles[0.9],
+                                                          count=found.known)
         return out
 
 
@@ -281,26 +306,26 @@ class ServiceLevels:
     )
 
     def compute(self, scope: Scope) -> Results:
-        group, group_params = _group(scope, "c.started_at")
-        filters, filter_params = _filters(scope)
-        start, end = _period(scope)
+        # Clocks carry their case's grouping fields: no join with the facts.
+        group, group_params = _group(scope, "c.started_at", alias="c")
+        where, params = _in_period(scope, "c.started_at", alias="c")
         sql = (f"SELECT {group} AS g, c.kind, "
                f"SUM(CASE WHEN c.state = 'met' THEN 1 ELSE 0 END), COUNT(*) "
-               f"FROM {CLOCKS} c JOIN {FACTS} f ON f.case_id = c.case_id "
-               f"WHERE c.started_at >= %s AND c.started_at < %s AND c.state IN ('met', "
-               f"'breached') AND {filters} GROUP BY 1, 2")
+               f"FROM {CLOCKS} c WHERE {where} AND c.state IN ('met', 'breached') "
+               f"GROUP BY 1, 2")
         out: dict = {}
-        for g, kind, met, judged in _rows(sql, [*group_params, _param(start), _param(end),
-                                                *filter_params]):
+        for g, kind, met, judged in _rows(sql, [*group_params, *params]):
             out[f"sla_attainment_{kind}", _key(scope, g)] = _ratio(int(met or 0), judged)
-        table = f"{CLOCKS} c JOIN {FACTS} f ON f.case_id = c.case_id"
-        for g, (n, q) in percentiles(
-                value="c.elapsed_seconds", table=table, date_column="c.started_at",
-                scope=scope, where="c.kind = 'first_response' AND c.stopped_at IS NOT NULL "
-                                   "AND c.cycle = 0").items():
+        replied = (f"{where} AND c.kind = 'first_response' AND c.cycle = 0 "
+                   f"AND c.stopped_at IS NOT NULL")
+        for g, found in cohort(table=f"{CLOCKS} c", where=replied, params=params,
+                               group=group, group_params=group_params,
+                               value="c.elapsed_seconds").items():
             key = _key(scope, g)
-            out["first_response_time_business_median", key] = Measure(q[0.5], count=n)
-            out["first_response_time_business_p90", key] = Measure(q[0.9], count=n)
+            out["first_response_time_business_median", key] = Measure(found.quantiles[0.5],
+                                                                      count=found.known)
+            out["first_response_time_business_p90", key] = Measure(found.quantiles[0.9],
+                                                                   count=found.known)
         return out
 
 
@@ -334,17 +359,23 @@ class Backlog:
                 for (key, _), measure in self.compute(one).items():
                     out[key, i] = measure
             return out
-        # Every case opened before the end and not resolved by then; its age at the end.
+        # Every case opened before the end and not resolved by then, its age at the end: two
+        # disjoint index ranges (never resolved; resolved at or after the end).
         end = _param(scope.end)
-        since_ever = replace(scope, start=datetime(1900, 1, 1, tzinfo=scope.end.tzinfo))
+        columns = "opened_at, merged, team_id, channel, priority, category_id"
+        table = (f"(SELECT {columns} FROM {FACTS} WHERE resolved_at IS NULL AND opened_at < %s "
+                 f"UNION ALL SELECT {columns} FROM {FACTS} WHERE resolved_at >= %s "
+                 f"AND opened_at < %s) f")
+        group, group_params = _group(scope, "f.opened_at")
+        where, params = _filters(scope)
         out = {}
-        for g, (n, q) in percentiles(
-                value=_seconds_between("%s", "f.opened_at"), value_params=[end],
-                table=f"{FACTS} f", date_column="f.opened_at", scope=since_ever,
-                where="(f.resolved_at IS NULL OR f.resolved_at >= %s)",
-                where_params=[end]).items():
-            out["backlog", _key(scope, g)] = Measure(float(n), count=n)
-            out["backlog_age_median", _key(scope, g)] = Measure(q[0.5], count=n)
+        for g, found in cohort(table=table, table_params=[end, end, end], where=where,
+                               params=params, group=group, group_params=group_params,
+                               value=_seconds_between("%s", "f.opened_at"),
+                               value_params=[end]).items():
+            out["backlog", _key(scope, g)] = Measure(float(found.rows), count=found.rows)
+            out["backlog_age_median", _key(scope, g)] = Measure(found.quantiles[0.5],
+                                                                count=found.rows)
         return out
 
 
@@ -375,14 +406,17 @@ class CostPerContact:
     def compute(self, scope: Scope) -> Results:
         from serviceops.insights.models import MonthlyCost
 
-        if scope.by not in (None, "team", "bucket"):
+        # Costs are entered per month and team: they cannot be split by channel, priority
+        # or category, so a figure filtered or broken down that way has no cost.
+        if scope.by not in (None, "team", "bucket") or (
+                scope.channels or scope.priorities or scope.category_ids):
             return {}
         windows = (list(zip(scope.buckets, scope.buckets[1:], strict=False))
                    if scope.by == "bucket" else [(scope.start, scope.end)])
         costs = MonthlyCost.objects.all()
         if scope.team_ids is not None:
             costs = costs.filter(team_id__in=scope.team_ids)
-        volume = OpenedCases().compute(scope)
+        volume = opened_counts(scope)
         out: dict = {}
         for i, (start, end) in enumerate(windows):
             spent: dict = defaultdict(float)
@@ -391,11 +425,11 @@ class CostPerContact:
                 group = cost.team_id if scope.by == "team" else (i if scope.by else None)
                 spent[group] += float(cost.amount) * month_overlap(cost.month, start, end)
             for group, amount in spent.items():
-                contacts = volume.get(("case_volume", group))
-                if contacts and contacts.count:
-                    out["cost_per_contact", group] = Measure(amount / contacts.count,
+                contacts = volume.get(group)
+                if contacts:
+                    out["cost_per_contact", group] = Measure(amount / contacts,
                                                              numerator=amount,
-                                                             denominator=contacts.count)
+                                                             denominator=contacts)
         return out
 
 

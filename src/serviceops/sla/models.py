@@ -264,12 +264,25 @@ class CaseClock(models.Model):
     state = models.CharField(max_length=10, choices=ClockStateChoice.choices)
     running = models.BooleanField()
     as_of = models.DateTimeField()
+    # Copies of the case's grouping fields as of `as_of` (any change to the case recomputes
+    # its clocks), so that SLA attainment is read from this table alone.
+    team = models.ForeignKey("people.Team", null=True, on_delete=models.SET_NULL,
+                             related_name="+", db_index=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    category = models.ForeignKey("cases.Category", null=True, on_delete=models.SET_NULL,
+                                 related_name="+", db_index=False)
+    merged = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["case", "kind", "cycle"]
         constraints = [models.UniqueConstraint(fields=["case", "kind", "cycle"],
                                                name="case_clock_once")]
-        indexes = [models.Index(fields=["kind", "started_at"], name="clock_kind_started")]
+        indexes = [
+            models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
+            # What the SLA KPIs read: one index range scan, no table or case rows.
+            models.Index(fields=["started_at", "kind", "state", "merged", "team",
+                                 "elapsed_seconds"], name="clock_kpi"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} clock of case #{self.case_id}"

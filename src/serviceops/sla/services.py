@@ -228,7 +228,9 @@ def _refresh_many(ids: Sequence[int], now: datetime, book: PolicyBook, *,
                       stopped_at=c.stopped_at, due_at=c.due_at, breached_at=c.breached_at,
                       elapsed_seconds=c.elapsed.total_seconds(),
                       paused_seconds=c.paused.total_seconds(), state=c.state.value,
-                      running=c.running, as_of=now)
+                      running=c.running, as_of=now, team_id=case.team_id,
+                      channel=case.channel, category_id=case.category_id,
+                      merged=case.merged_into_id is not None)
             for c in clocks]
         slas[case_id] = CaseSla(
             case_id=case_id, version=version, computed_at=now,

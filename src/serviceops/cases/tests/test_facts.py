@@ -87,3 +87,15 @@ def test_rebuild_restores_lost_or_stale_facts(org, start, django_capture_on_comm
     assert case_facts_rebuild() == 1
     fact = CaseFact.objects.get(case=case)
     assert (fact.resolution_seconds, fact.reply_count) == (1800, 1)
+
+
+def test_a_change_that_records_no_event_still_refreshes_the_facts(
+        org, start, django_capture_on_commit_callbacks):
+    # A change of channel is audited but is not an event of the case's history.
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_create(by=org.agent.user, subject="Card", channel="email",
+                           team=org.billing, now=start)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_update(case=case, channel="phone", by=org.agent.user,
+                    now=start + timedelta(minutes=5))
+    assert CaseFact.objects.get(case=case).channel == "phone"

@@ -117,3 +117,49 @@ def test_report_judges_each_kpi_against_its_target(org, cases):
                              "name": "First response time (median)", "value": 2.5 * HOUR,
                              "unit": "seconds", "target": 2 * HOUR, "status": "amber"}
     assert "fact=responded" in row.drill_url and "opened_from=" in row.drill_url
+
+
+def test_sla_kpis_follow_the_cases_clocks_and_equal_a_join_with_the_cases(
+        org, django_capture_on_commit_callbacks):
+    """Clocks carry copies of their case's team, category and merge flag so the SLA KPIs
+    read one table; every change to a case recomputes them, so the figures equal the same
+    count taken through a join with the cases themselves."""
+    from django.utils import timezone
+
+    from serviceops.cases.services import case_create, case_merge, case_reply, case_update
+    from serviceops.sla.models import SlaPolicy
+    from serviceops.sla.services import policy_save
+
+    policy_save(policy=SlaPolicy(name="Email", channels=["email"], business_time=False,
+                                 targets={"3": {"first_response": 4 * HOUR}}),
+                by=org.manager.user)
+    now = timezone.now().replace(microsecond=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        made = [case_create(by=org.agent.user, subject=f"Case {i}", channel="email",
+                            team=org.billing, now=now - timedelta(hours=10 - i))
+                for i in range(4)]
+        case_reply(case=made[0], body="Hi", by=org.agent.user, now=now - timedelta(hours=9))
+        case_reply(case=made[1], body="Hi", by=org.agent.user, now=now - timedelta(hours=3))
+        case_reply(case=made[2], body="Hi", by=org.agent.user, now=now - timedelta(hours=7))
+        case_update(case=made[2], team=org.technical, category=org.refunds,
+                    by=org.manager.user, now=now - timedelta(hours=2))
+        case_merge(source=made[3], target=made[0], by=org.manager.user,
+                   now=now - timedelta(hours=1))
+    moved = CaseClock.objects.get(case=made[2], kind="first_response")
+    assert (moved.team_id, moved.category_id) == (org.technical.pk, org.refunds.pk)
+    assert CaseClock.objects.get(case=made[3], kind="first_response").merged
+
+    start, end = period_bounds(now.date() - timedelta(days=2), now.date())
+    values = kpi_values(Scope(start=start, end=end, by="team"))
+    # Billing: case 0 met (1 h), case 1 breached (6 h); case 3 merged away. Technical: met.
+    assert values["sla_attainment_first_response", org.billing.pk].value == pytest.approx(0.5)
+    assert values["sla_attainment_first_response", org.technical.pk].value == 1
+    for team in (org.billing, org.technical):
+        judged = CaseClock.objects.filter(
+            kind="first_response", case__team=team, case__merged_into__isnull=True,
+            state__in=("met", "breached"), started_at__gte=start, started_at__lt=end)
+        measure = values["sla_attainment_first_response", team.pk]
+        assert (measure.numerator, measure.denominator) == (
+            judged.filter(state="met").count(), judged.count())
+    refunds = kpi_values(Scope(start=start, end=end, category_ids=(org.refunds.pk,)))
+    assert refunds["sla_attainment_first_response", None].denominator == 1
