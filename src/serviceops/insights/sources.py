@@ -309,10 +309,11 @@ class ServiceLevels:
         # Clocks carry their case's grouping fields: no join with the facts.
         group, group_params = _group(scope, "c.started_at", alias="c")
         where, params = _in_period(scope, "c.started_at", alias="c")
+        kinds = ", ".join(f"'{kind}'" for kind in CLOCK_KINDS)  # one index range each
         sql = (f"SELECT {group} AS g, c.kind, "
                f"SUM(CASE WHEN c.state = 'met' THEN 1 ELSE 0 END), COUNT(*) "
-               f"FROM {CLOCKS} c WHERE {where} AND c.state IN ('met', 'breached') "
-               f"GROUP BY 1, 2")
+               f"FROM {CLOCKS} c WHERE c.kind IN ({kinds}) AND {where} "
+               f"AND c.state IN ('met', 'breached') GROUP BY 1, 2")
         out: dict = {}
         for g, kind, met, judged in _rows(sql, [*group_params, *params]):
             out[f"sla_attainment_{kind}", _key(scope, g)] = _ratio(int(met or 0), judged)

@@ -42,6 +42,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='caseclock',
-            index=models.Index(fields=['started_at', 'kind', 'state', 'merged', 'team', 'elapsed_seconds'], name='clock_kpi'),
+            index=models.Index(fields=['kind', 'started_at', 'state', 'merged', 'team', 'cycle', 'stopped_at', 'elapsed_seconds'], name='clock_kpi'),
         ),
     ]
