@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 
 # Modules that add their own sub-commands with `register(subparsers)`; they import no
 # Django, so that they answer instantly.
@@ -25,6 +26,14 @@ PLUGGED_COMMANDS = (
 )
 
 DEMO_PASSWORD = "serviceops-demo"
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a date written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def setup_django() -> None:

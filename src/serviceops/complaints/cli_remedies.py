@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from datetime import date
 
+from serviceops.cli import iso_date
 from serviceops.complaints.remedies import Kind, remedies
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("remedies", help="Consumer Rights Act 2015 remedies open to a "
                               "customer")
     p.add_argument("--kind", required=True, choices=[k.value for k in Kind])
-    p.add_argument("--purchased", required=True, type=_date)
-    p.add_argument("--delivered", type=_date)
-    p.add_argument("--reported", required=True, type=_date)
+    p.add_argument("--purchased", required=True, type=iso_date)
+    p.add_argument("--delivered", type=iso_date)
+    p.add_argument("--reported", required=True, type=iso_date)
     p.add_argument("--repairs-tried", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from datetime import date
+
+from serviceops.cli import iso_date
 
 BREAKDOWNS = ("priority", "team", "channel", "category")
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser("kpi", help="KPIs for a period (from the case event log)")
-    p.add_argument("--from", dest="first", type=_date, help="first day (YYYY-MM-DD)")
-    p.add_argument("--to", dest="last", type=_date, help="last day, included")
+    p.add_argument("--from", dest="first", type=iso_date, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="last", type=iso_date, help="last day, included")
     p.add_argument("--team", action="append", default=[], help="team name or id (repeatable)")
     p.add_argument("--by", choices=BREAKDOWNS, help="one figure per KPI and group")
     p.add_argument("--json", action="store_true")

@@ -3,13 +3,13 @@ arrivals CSV or from the cases in the database, with a backtest of every model."
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from serviceops.cli import iso_date
 from serviceops.workforce.forecast import (
     ENGLAND,
     HISTORY_WEEKS,
@@ -31,13 +31,6 @@ DEFAULT_ZONE = "Europe/London"
 WHAT = {"volume": "contacts", "handle_time": "handle time (seconds)"}
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "forecast", help="forecast contacts per interval (backtested models, prediction "
@@ -57,7 +50,7 @@ def register(subparsers) -> None:
                    help="with --arrivals: the column of mean handle seconds of the row's "
                         "contacts; forecasts the AHT too")
     p.add_argument("--team", help="with --from-cases: only this team's cases (name or id)")
-    p.add_argument("--to", dest="last_day", type=_date, metavar="DATE",
+    p.add_argument("--to", dest="last_day", type=iso_date, metavar="DATE",
                    help="last day of history (default: the last day in the file; with "
                         "--from-cases, yesterday)")
     p.add_argument("--interval-minutes", type=int, default=30, metavar="M",
@@ -74,7 +67,7 @@ def register(subparsers) -> None:
     p.add_argument("--holidays", default=ENGLAND, metavar="REGION",
                    help=f"bank holidays, forecast as the Sunday of their week (default "
                         f"{ENGLAND}; 'none' for none)")
-    p.add_argument("--closed", action="append", type=_date, default=[], metavar="DATE",
+    p.add_argument("--closed", action="append", type=iso_date, default=[], metavar="DATE",
                    help="a day the centre is closed: forecast 0, not fitted (repeatable)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
