@@ -1,10 +1,11 @@
 """The built-in KPIs and the SQL that computes them from case facts and SLA clocks.
 
-Every figure is one aggregate query over `cases_casefact` (one row per case, see
-`cases.facts`), joined to `sla_caseclock` for service-level attainment: the database does
-the counting and the percentiles, Python only shapes the answer. Percentiles are the
-continuous (interpolated) kind on both databases: PostgreSQL's `percentile_cont`, and on
-SQLite the same interpolation between the two ranked rows around the position.
+Every figure comes from aggregate queries over `cases_casefact` (one row per case, see
+`cases.facts`) or, for service levels, `sla_caseclock` alone (clocks carry their case's
+grouping fields). Each cohort is one range of a covering index; the database does the
+counting. Percentiles are the continuous (interpolated) kind on both databases:
+PostgreSQL's `percentile_cont`; SQLite, which has none, reads the cohort's one value column
+and interpolates the same way (see `cohort`).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class Cohort:
 def cohort(*, table: str, where: str, params: list, group: str, group_params: list,
            value: str, value_params: list | None = None, sums: tuple[str, ...] = (),
            table_params: list | None = None) -> dict:
-    """{group: Cohort} over the rows of `table` (aliased f) meeting `where`: COUNT(*), the
+    """{group: Cohort} over the rows of `table` meeting `where`: COUNT(*), the
     SUM of each condition in `sums`, and the median and 90th percentile of `value`.
 
     PostgreSQL does it all in one pass (`percentile_cont` over an array of fractions).
