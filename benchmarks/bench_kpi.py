@@ -10,8 +10,9 @@ filled with the product's own demo generator (`serviceops demo --size large --no
 `--reuse` is given and it already holds N cases (99 % of N: the generator drops arrivals
 after "now"). Without `--reuse` the database is dropped and loaded afresh. Loading 1M cases
 with every case's SLA clocks takes 45-60 minutes, so load once and pass `--reuse`
-afterwards. Before timing, pending migrations are applied and the KPI tables are analysed
-(VACUUM ANALYZE on PostgreSQL, as autovacuum would).
+afterwards. Before timing, pending migrations are applied (as every `serviceops` command
+does on start) and the KPI tables are analysed (VACUUM ANALYZE on PostgreSQL, as autovacuum
+would).
 
 Timed, R times each after one warm-up: `kpi_values(Scope(start, end))` for the last full
 calendar quarter inside the data, the same `by="team"`, and the same for one team only.
@@ -235,14 +236,10 @@ def load_demo(cases: int) -> str:
 def ensure_facts(load_note: str, loaded: bool) -> str:
     """One facts row per case (rebuild otherwise), then fresh planner statistics: of the
     whole database after a load, of the two tables the KPIs read otherwise."""
-    from django.core.management import call_command
     from django.db import connection
 
     from serviceops.cases.facts import case_facts_rebuild
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)  # a reused database may predate a migration
-    print(f"migrate took {time.perf_counter() - started:.1f} s", flush=True)
     cases, facts = _count("cases_case"), _count("cases_casefact")
     print(f"{cases:,} cases, {facts:,} facts rows, {_count('sla_caseclock'):,} SLA clocks",
           flush=True)
