@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "serviceops.cases",
     "serviceops.sla",
     "serviceops.insights",
+    "serviceops.workforce",
 ]
 
 MIDDLEWARE = [

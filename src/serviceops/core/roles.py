@@ -36,6 +36,7 @@ class Perm(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # categories, canned responses, teams
     API_TOKENS = "api_tokens"
     MANAGE_KPIS = "manage_kpis"  # targets, manual KPI values, costs, the scorecard
+    PLAN_WORKFORCE = "plan_workforce"  # forecasts, staffing plans, shift patterns, rotas
 
 
 _WORKER = {Perm.CASE_WORK, Perm.CASE_NOTE, Perm.CUSTOMER_EDIT, Perm.API_TOKENS}
@@ -43,15 +44,15 @@ _LEADER = _WORKER | {Perm.CASE_ASSIGN_OTHERS, Perm.CASE_BULK, Perm.CASE_MERGE}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.AGENT: frozenset(_WORKER),
-    Role.TEAM_LEADER: frozenset(_LEADER | {Perm.MANAGE_SETTINGS}),
+    Role.TEAM_LEADER: frozenset(_LEADER | {Perm.MANAGE_SETTINGS, Perm.PLAN_WORKFORCE}),
     Role.MANAGER: frozenset(
         _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS,
-                   Perm.MANAGE_KPIS}
+                   Perm.MANAGE_KPIS, Perm.PLAN_WORKFORCE}
     ),
     # The top of the escalation hierarchy (team leader → manager → head of service).
     Role.HEAD_OF_SERVICE: frozenset(
         _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS,
-                   Perm.MANAGE_KPIS}
+                   Perm.MANAGE_KPIS, Perm.PLAN_WORKFORCE}
     ),
     Role.QUALITY_ANALYST: frozenset(
         {Perm.VIEW_ALL_TEAMS, Perm.CASE_NOTE, Perm.API_TOKENS}

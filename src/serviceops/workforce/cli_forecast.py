@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from serviceops.cli import iso_date
@@ -24,7 +24,6 @@ from serviceops.workforce.forecast import (
     forecast,
     public_holidays,
     read_arrivals_csv,
-    volume_series,
 )
 
 DEFAULT_ZONE = "Europe/London"
@@ -80,17 +79,17 @@ def run(args) -> int:
             args.arrivals, time_column=args.time_column, count_column=args.count_column,
             handle_column=args.handle_column, interval_minutes=args.interval_minutes,
             time_zone=args.time_zone or DEFAULT_ZONE, last_day=args.last_day)
-        results = {"volume": _forecast(args, demand.volume)}
-        if demand.handle_time is not None:
-            results["handle_time"] = _forecast(args, demand.handle_time)
+        results = forecast_demand(demand, horizon_days=args.horizon_days, origins=args.origins,
+                                  model=args.model, holidays=args.holidays,
+                                  closures=args.closed)
     except ValueError as error:
         print(f"serviceops forecast: {error}", file=sys.stderr)
         return 2
-    report = _report(demand, results)
+    document = report(demand, results)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(document, indent=2))
     else:
-        _print(report)
+        _print(document)
     return 0
 
 
@@ -106,56 +105,49 @@ def _check_arguments(args) -> None:
 
 
 def _cases(args) -> Demand:
-    """Cases opened per interval, counted per minute in the database (one row per minute
-    with arrivals, not per case), over enough history for the models and the backtest."""
     from serviceops.cli import setup_django
 
     setup_django()
     from django.conf import settings
-    from django.db.models import Count
-    from django.db.models.functions import TruncMinute
 
-    from serviceops.cases.models import Case
     from serviceops.people.models import Team
+    from serviceops.workforce.selectors import case_demand
 
     zone_name = args.time_zone or settings.TIME_ZONE
-    zone = ZoneInfo(zone_name)
-    last = args.last_day or datetime.now(zone).date() - timedelta(days=1)
-    first = last - timedelta(days=7 * HISTORY_WEEKS + args.origins * args.horizon_days - 1)
-    cases = Case.objects.filter(
-        opened_at__gte=datetime.combine(first, time(), tzinfo=zone),
-        opened_at__lt=datetime.combine(last + timedelta(days=1), time(), tzinfo=zone))
+    last = args.last_day or datetime.now(ZoneInfo(zone_name)).date() - timedelta(days=1)
+    team = None
     if args.team:
         team = (Team.objects.filter(pk=int(args.team)).first() if args.team.isdigit()
                 else Team.objects.filter(name__iexact=args.team).first())
         if team is None:
             raise ValueError(f"no team {args.team!r}")
-        cases = cases.filter(team=team)
-    # Minutes are taken in UTC so that the two passes of a repeated hour stay apart; the
-    # series puts each into its wall-clock interval.
-    rows = (cases.annotate(minute=TruncMinute("opened_at", tzinfo=UTC)).values("minute")
-            .annotate(n=Count("id")).order_by("minute").values_list("minute", "n"))
-    minutes, counts = [], []
-    for minute, n in rows:
-        minutes.append(minute)
-        counts.append(n)
-    if not minutes:
-        raise ValueError(f"no cases were opened from {first} to {last}"
-                         + (f" in team {args.team!r}" if args.team else ""))
-    return Demand(volume=volume_series(minutes, counts=counts,
-                                       interval_minutes=args.interval_minutes,
-                                       time_zone=zone_name, first_day=first, last_day=last))
+    return case_demand(team, last_day=last, interval_minutes=args.interval_minutes,
+                       time_zone=zone_name,
+                       days=7 * HISTORY_WEEKS + args.origins * args.horizon_days)
 
 
-def _forecast(args, series: IntervalSeries) -> tuple[Backtest, Forecast]:
-    horizon = args.horizon_days * series.per_day
+def forecast_demand(demand: Demand, *, horizon_days: int, origins: int, model: str = "auto",
+                    holidays: str = ENGLAND, closures=()) -> dict[str, tuple[Backtest, Forecast]]:
+    """Backtest every model on the volume (and handle time, when known) and forecast each
+    with `model` ("auto": the lowest backtest WAPE) for `horizon_days`."""
+    results = {"volume": _forecast(demand.volume, horizon_days, origins, model, holidays,
+                                   closures)}
+    if demand.handle_time is not None:
+        results["handle_time"] = _forecast(demand.handle_time, horizon_days, origins, model,
+                                           holidays, closures)
+    return results
+
+
+def _forecast(series: IntervalSeries, horizon_days: int, origins: int, model: str,
+              holidays: str, closures) -> tuple[Backtest, Forecast]:
+    horizon = horizon_days * series.per_day
     last = series.first_day + timedelta(days=len(series) // series.per_day - 1)
-    holidays = frozenset() if args.holidays.lower() == "none" else public_holidays(
-        series.first_day, last + timedelta(days=args.horizon_days), args.holidays)
-    special = SpecialDays(bank_holidays=holidays, closures=frozenset(args.closed))
-    scores = backtest(series, horizon=horizon, origins=args.origins, special_days=special)
-    model = scores.chosen if args.model == "auto" else ForecastModel(args.model)
-    return scores, forecast(series, model=model, horizon=horizon, special_days=special,
+    bank_holidays = frozenset() if holidays.lower() == "none" else public_holidays(
+        series.first_day, last + timedelta(days=horizon_days), holidays)
+    special = SpecialDays(bank_holidays=bank_holidays, closures=frozenset(closures))
+    scores = backtest(series, horizon=horizon, origins=origins, special_days=special)
+    chosen = scores.chosen if model == "auto" else ForecastModel(model)
+    return scores, forecast(series, model=chosen, horizon=horizon, special_days=special,
                             backtested=scores)
 
 
@@ -163,8 +155,9 @@ def _number(value: float) -> float | None:
     return round(float(value), 3) if math.isfinite(value) else None
 
 
-def _report(demand: Demand, results: dict[str, tuple[Backtest, Forecast]]) -> dict:
-    """The JSON document; the text output prints the same figures."""
+def report(demand: Demand, results: dict[str, tuple[Backtest, Forecast]]) -> dict:
+    """The JSON document of `--json` (also what a saved forecast keeps); the text output
+    prints the same figures."""
     volume = demand.volume
     days = len(volume) // volume.per_day
     report = {
