@@ -21,6 +21,7 @@ PLUGGED_COMMANDS = (
     "serviceops.complaints.cli_remedies",
     "serviceops.insights.cli_kpi",
     "serviceops.sla.cli_businesstime",
+    "serviceops.workforce.cli_calibrate",
     "serviceops.workforce.cli_forecast",
     "serviceops.workforce.cli_staffing",
 )

@@ -55,7 +55,7 @@ MIN_QUEUED_SECONDS = 60
 SURVIVAL_CHECKPOINTS = (15, 30, 60, 120, 180, 300)
 BANK_COLUMNS = ("date", "vru_entry", "vru_exit", "q_start", "q_time", "outcome", "ser_start",
                 "ser_time", "server")
-_OFFSET = re.compile(r"(Z|[+-]\d\d(:?\d\d)?)$", re.IGNORECASE)
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
 _HALF_DAY = 12 * 3600
 
 
@@ -306,16 +306,20 @@ def _bank_log(table, path: str, zone: str) -> CallLog:
     queued = (clock["q_start"] != 0) | (q_time > 0)
     answered = outcome == "AGENT"
     keep = answered | ((outcome == "HANG") & queued)
+    wait = np.where(queued, q_time, 0)
     arrival_local = day + np.where(queued, local("q_start"), local("vru_exit"))
-    service_local = day + local("ser_start")
-    arrival = _to_utc(arrival_local[keep], zone)
+    # A few answered calls have no service record (ser_start 0:00:00, ser_time 0): their
+    # service began when they left the queue, and they lasted an unknown time.
+    recorded = (clock["ser_start"] != 0) | (ser_time > 0)
+    service_local = np.where(recorded, day + local("ser_start"), arrival_local + wait)
+    arrival = _to_utc(arrival_local, zone, path, table["date"] + " " + table["vru_entry"])[keep]
     service_start = arrival + (service_local[keep] - arrival_local[keep])
     server = table["server"].to_numpy().astype(str)
     agent = np.where(np.isin(np.char.upper(server), ["NO_SERVER", ""]), "", server)
     excluded = {"phantom (a virtual call to be ignored)": int((outcome == "PHANTOM").sum()),
                 "hung up in the voice menu before queueing":
                     int(((outcome == "HANG") & ~queued).sum())}
-    return _log(arrival=arrival, wait=np.where(queued, q_time, 0)[keep],
+    return _log(arrival=arrival, wait=wait[keep],
                 answered=answered[keep], service_start=service_start,
                 handle=np.where(answered, ser_time, 0)[keep], agent=agent[keep],
                 time_zone=zone, rows=rows, excluded=excluded)
@@ -405,32 +409,38 @@ def _iso_times(column, path: str, name: str, zone: str) -> np.ndarray:
     result = np.zeros(len(column), dtype=np.int64)
     bad = np.zeros(len(column), dtype=bool)
     if aware.any():
-        t = pd.to_datetime(column[aware], format="ISO8601", utc=True, errors="coerce")
-        bad[aware] = t.isna().to_numpy()
-        result[aware] = t.to_numpy().astype("datetime64[s]").astype(np.int64)
+        t = pd.DatetimeIndex(pd.to_datetime(column[aware], format="ISO8601", utc=True,
+                                            errors="coerce"))
+        bad[aware] = t.isna()
+        result[aware] = _epoch(t)
     if (~aware).any():
         t = pd.to_datetime(column[~aware], format="ISO8601", errors="coerce")
         bad[~aware] = t.isna().to_numpy()
         local = t.to_numpy().astype("datetime64[s]").astype(np.int64)
         local[bad[~aware]] = 0
-        result[~aware] = _to_utc(local, zone)
+        _refuse_missing(bad, column, path, name, "is not an ISO 8601 date and time")
+        result[~aware] = _to_utc(local, zone, path, column[~aware])
     _refuse_missing(bad, column, path, name, "is not an ISO 8601 date and time")
     return result
 
 
-def _to_utc(local_seconds: np.ndarray, zone: str) -> np.ndarray:
+def _to_utc(local_seconds: np.ndarray, zone: str, path: str, shown) -> np.ndarray:
     """Epoch seconds of wall-clock times in `zone` (given as if they were UTC). A time the
-    clocks skip is refused; one they pass twice is read as its first pass."""
+    clocks skip is refused, quoting `shown` of its row; one they pass twice is read as its
+    first pass (the summer-time one)."""
     import pandas as pd
 
     index = pd.to_datetime(local_seconds, unit="s")
-    try:
-        aware = index.tz_localize(zone, ambiguous=np.ones(len(index), dtype=bool),
-                                  nonexistent="raise")
-    except Exception as error:  # pytz/pandas raise their own NonExistentTimeError
-        raise ValueError(f"a local time does not exist in {zone} (the clocks skipped it): "
-                         f"{error}") from None
-    return aware.tz_convert("UTC").tz_localize(None).to_numpy().astype(
+    aware = index.tz_localize(zone, ambiguous=np.ones(len(index), dtype=bool),
+                              nonexistent="NaT")
+    _refuse_missing(aware.isna(), shown, path, "time",
+                    f"does not exist in {zone} (the clocks skipped it)")
+    return _epoch(aware)
+
+
+def _epoch(times) -> np.ndarray:
+    """Epoch seconds of an index of aware pandas times."""
+    return times.tz_convert("UTC").tz_localize(None).to_numpy().astype(
         "datetime64[s]").astype(np.int64)
 
 
@@ -541,9 +551,10 @@ def calibrate(log: CallLog, *, interval_minutes: int = 30, sl_seconds: float = 2
     offered = count().astype(np.int64)
     answered = count(log.answered).astype(np.int64)
     in_time = count(log.answered & (log.wait <= sl_seconds)).astype(np.int64)
-    handled = count(log.handle * log.answered)
     waited = count(log.wait)
+    # AHT of the answered calls with a handle time; a record of 0 s means it was not taken.
     served = log.answered & (log.handle > 0)
+    handled, timed = count(log.handle * served), count(served)
     service_end = log.service_start + log.handle.astype(np.int64)
     busy_mean, peak = _concurrency(log.service_start[served], service_end[served], starts,
                                    length)
@@ -558,9 +569,9 @@ def calibrate(log: CallLog, *, interval_minutes: int = 30, sl_seconds: float = 2
             log.arrival[queued] + np.round(log.wait[queued]).astype(np.int64), starts, length)
         agents = np.where(queued_seconds >= MIN_QUEUED_SECONDS, busy, peak)
 
-    compared = (agents > 0) & (answered > 0)
+    compared = (agents > 0) & (timed > 0)
     k = np.flatnonzero(compared)
-    aht = handled[k] / answered[k]
+    aht = handled[k] / timed[k]
     common = dict(offered=offered[k].astype(float), agents=agents[k],
                   interval_seconds=float(length), aht_seconds=np.maximum(aht, 1.0),
                   sl_seconds=sl_seconds)
