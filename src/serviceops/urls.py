@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/", include("serviceops.customers.urls")),
     path("sla/", include("serviceops.sla.urls")),
     path("insights/", include("serviceops.insights.urls")),
+    path("workforce/", include("serviceops.workforce.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
