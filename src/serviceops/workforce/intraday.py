@@ -181,9 +181,9 @@ def intraday(*, forecast: Sequence[float], actual: Sequence[float], completed: i
              thresholds: Thresholds = Thresholds()) -> Intraday:
     """Compare the day interval by interval.
 
-    `forecast` and `scheduled` have one value per interval of the day; `actual` the contacts
-    counted in the intervals started so far (the last may be in progress, any beyond
-    `completed + 1` are ignored); `completed` is how many intervals have finished. Scheduled
+    `forecast` and `scheduled` have one value per interval of the day; `completed` is how
+    many intervals have finished; `actual` the contacts counted in the intervals started so
+    far: `completed` values, or one more for the interval in progress. Scheduled
     agents may be fractional (a shift covering half an interval counts a half); the predicted
     service level takes the whole agents present (rounded down).
     """
@@ -194,15 +194,15 @@ def intraday(*, forecast: Sequence[float], actual: Sequence[float], completed: i
         raise ValueError(f"scheduled agents have {scheduled.size} intervals, the forecast {n}")
     if not 0 <= completed <= n:
         raise ValueError(f"completed intervals must lie between 0 and {n} (got {completed})")
-    started = min(n, completed + 1)  # the finished intervals and the one in progress
-    counts = np.zeros(n)
-    given = np.asarray(actual, dtype=float)[:started]
-    if len(given) < completed:
-        raise ValueError(f"{completed} intervals have finished but only {len(given)} have "
-                         "actual counts")
+    given = np.asarray(actual, dtype=float)
+    started = len(given)
+    if not completed <= started <= min(n, completed + 1):
+        raise ValueError(f"{completed} intervals have finished: give their actual counts, "
+                         f"and the count so far of the one in progress (got {started})")
     if (given < 0).any():
         raise ValueError("contact counts must be 0 or more")
-    counts[:len(given)] = given
+    counts = np.zeros(n)
+    counts[:started] = given
 
     actual_so_far = float(counts[:completed].sum())
     forecast_so_far = float(forecast[:completed].sum())
@@ -227,7 +227,7 @@ def intraday(*, forecast: Sequence[float], actual: Sequence[float], completed: i
             reforecast=float(reforecast[k]) if k >= completed else None,
             expected=float(expected[k]), planned=int(planned[k]), required=int(required[k]),
             scheduled=float(scheduled[k]), gap=float(gap[k]), predicted_sl=level,
-            finished=k < completed, in_progress=k == completed and k < n,
+            finished=k < completed, in_progress=k == completed < started,
             warnings=_warnings(expected[k], gap[k], level, queue.sl_target, thresholds)))
     return Intraday(factor=factor, actual_so_far=actual_so_far,
                     forecast_so_far=forecast_so_far, forecast_total=float(forecast.sum()),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from serviceops.workforce import views
+from serviceops.workforce import views, views_intraday
 
 app_name = "workforce"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff"),
     path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
     path("my-shifts/", views.my_shifts, name="my_shifts"),
+    path("intraday/", views_intraday.intraday, name="intraday"),
 ]

@@ -107,7 +107,7 @@ def test_quiet_intervals_and_finished_ones_are_not_upcoming_warnings():
 
 
 def test_fractional_scheduled_agents_count_whole_for_the_service_level():
-    day = intraday(forecast=[40], actual=[], completed=0, scheduled=[3.5],
+    day = intraday(forecast=[40], actual=[0], completed=0, scheduled=[3.5],
                    queue=TenPerAgent(sl_target=0.8),
                    thresholds=Thresholds(short_agents=1, sl_points=0.04))
     only, = day.intervals
@@ -120,6 +120,8 @@ def test_no_service_level_target_no_prediction():
     day = intraday(forecast=[40, 0], actual=[], completed=0, scheduled=[4, 0],
                    queue=TenPerAgent(sl_target=None))
     assert [i.predicted_sl for i in day.intervals] == [None, None]
+    # The day has not started: nothing counted, nothing in progress.
+    assert [(i.actual, i.in_progress) for i in day.intervals] == [(None, False)] * 2
     assert day.intervals[1].required == 0 and not day.intervals[1].warnings
 
 
@@ -151,7 +153,8 @@ def test_erlang_queue_staffs_the_re_forecast_by_erlang_c():
 @pytest.mark.parametrize("arguments, message", [
     ({"scheduled": [1, 2]}, "scheduled agents have 2 intervals"),
     ({"completed": 4}, "between 0 and 3"),
-    ({"completed": 2, "actual": [1]}, "only 1 have actual counts"),
+    ({"completed": 2, "actual": [1]}, "2 intervals have finished"),
+    ({"completed": 0, "actual": [1, 2]}, "0 intervals have finished"),
     ({"actual": [-1]}, "0 or more"),
 ])
 def test_inputs_are_checked(arguments, message):
