@@ -141,6 +141,7 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
     _reset_sequences(Case, Message)
     _service_levels(teams, size, now, progress)
     _measures(list(teams.values()), now)
+    _workforce(rng, teams, staff_by_team, now)
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
             f"{CaseEvent.objects.count():,} case events.")
@@ -177,6 +178,16 @@ DEMO_SCORECARD = (
     ("learning", "An engaged, skilled team", ["staff_engagement"],
      [("Monthly coaching for every agent", "active", 120)]),
 )
+
+
+def _workforce(rng, teams, staff_by_team, now: datetime) -> None:
+    from django.conf import settings
+
+    from serviceops.workforce import demo
+
+    demo.seed(rng, teams, staff_by_team, today=timezone.localdate(now),
+              planner=Staff.objects.get(user__username="manager"),
+              time_zone=settings.TIME_ZONE)
 
 
 def _measures(teams, now: datetime) -> None:
