@@ -113,23 +113,25 @@ def _gap_words(gap: float) -> str:
 
 
 def _volume_chart(day: live.LiveDay) -> dict:
-    """Contacts per interval: what arrived, the forecast and the re-forecast of the rest."""
+    """Contacts per interval: what arrived, the forecast and the re-forecast of the rest.
+    The interval in progress is its own point ("so far"), not a dip at the end of the line."""
     points = []
     for start, i in day.rows:
-        for series, value in (("Actual", i.actual), ("Forecast", i.forecast),
+        arrived = "So far" if i.in_progress else "Actual"
+        for series, value in ((arrived, i.actual), ("Forecast", i.forecast),
                               ("Re-forecast", i.reforecast)):
             if value is not None and math.isfinite(value):
                 points.append({"time": start, "series": series, "value": round(value, 2)})
-    domain = ["Actual", "Forecast", "Re-forecast"]
+    domain = ["Actual", "So far", "Forecast", "Re-forecast"]
     chart = alt.Chart(alt.Data(values=points)).mark_line(point=True, strokeWidth=1.5).encode(
         x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M")),
         y=alt.Y("value:Q", title="contacts per interval"),
         color=alt.Color("series:N", title=None, scale=alt.Scale(
-            domain=domain, range=["#333333", "#1f5fa8", "#b35900"])),
+            domain=domain, range=["#333333", "#333333", "#1f5fa8", "#b35900"])),
         strokeDash=alt.StrokeDash("series:N", title=None, scale=alt.Scale(
-            domain=domain, range=[[1, 0], [5, 3], [2, 2]])),
+            domain=domain, range=[[1, 0], [1, 0], [5, 3], [2, 2]])),
         shape=alt.Shape("series:N", title=None, scale=alt.Scale(
-            domain=domain, range=["circle", "square", "triangle-up"])),
+            domain=domain, range=["circle", "diamond", "square", "triangle-up"])),
         tooltip=[alt.Tooltip("time:T", format="%H:%M"), "series:N",
                  alt.Tooltip("value:Q", format=",.1f")])
     title = f"Contacts on {day.day:%a %d %b}: actual, forecast and re-forecast"

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from serviceops.insights.charts import to_svg
 from serviceops.workforce import live, services, views_intraday
 from serviceops.workforce.intraday import ErlangQueue, Thresholds
 from serviceops.workforce.models import Rota
@@ -165,6 +166,8 @@ def test_the_page_shows_the_day_and_refreshes_its_table(client, org, today, froz
     assert "Each interval of the day" in html and "3 so far" in html
     assert "Published rota from" in html and "Updated 12:30" in html  # the forecast's zone
     assert 'name="short" value="1"' in html  # the default threshold is shown
+    for name in ("volume_chart", "agents_chart"):  # valid Vega-Lite: it renders
+        assert to_svg(page.context[name]).lstrip().startswith("<svg")
     partial = client.get("/workforce/intraday/", {"team": org.billing.pk},
                          HTTP_HX_REQUEST="true")
     body = partial.content.decode()
