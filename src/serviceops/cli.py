@@ -23,6 +23,7 @@ PLUGGED_COMMANDS = (
     "serviceops.sla.cli_businesstime",
     "serviceops.workforce.cli_calibrate",
     "serviceops.workforce.cli_forecast",
+    "serviceops.workforce.cli_rota",
     "serviceops.workforce.cli_staffing",
 )
 
