@@ -97,6 +97,9 @@ def test_from_history_to_my_shifts_through_the_api(call, client, org, history, m
     assert detail["coverage"]["summary"]["scheduled_agent_hours"] == sum(
         detail["coverage"]["scheduled"])
     assert call(org.agent, "get", "/my-shifts").json() == []  # a draft is not shown
+    exported = call(org.leader, "get", f"/rotas/{rota_id}/csv")
+    assert exported["Content-Type"].startswith("text/csv")
+    assert len(exported.content.decode().splitlines()) == 1 + len(detail["shifts"])
 
     published = call(org.leader, "post", f"/rotas/{rota_id}/publish")
     assert published.status_code == 200 and published.json()["state"] == "published"
