@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -19,13 +19,11 @@ from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from serviceops.core.permissions import allowed, staff_of, team_ids_of
-from serviceops.core.roles import Perm
-from serviceops.people.models import Staff, Team
-from serviceops.workforce import exports, services
+from serviceops.core.permissions import staff_of
+from serviceops.people.models import Team
+from serviceops.workforce import exports, selectors, services
 from serviceops.workforce.models import Forecast, JobState, Rota, ShiftPattern
 from serviceops.workforce.selectors import (
-    can_view_plans,
     forecast_arrays,
     forecast_scope,
     my_shifts,
@@ -368,27 +366,6 @@ def _referenced(queryset: QuerySet, pk: int | None, field: str, what: str):
     return found
 
 
-def _pattern_scope(user) -> QuerySet[ShiftPattern]:
-    # Patterns for every team, and the caller's teams' own (all of them for those who see
-    # every team). selectors.py has no pattern scope yet; this follows its rules.
-    if not can_view_plans(user):
-        return ShiftPattern.objects.none()
-    if allowed(user, Perm.VIEW_ALL_TEAMS):
-        return ShiftPattern.objects.all()
-    return ShiftPattern.objects.filter(team__isnull=True) | ShiftPattern.objects.filter(
-        team__in=team_ids_of(user))
-
-
-def _staff_scope(user) -> QuerySet[Staff]:
-    # The staff whose contracts and leave a planner sees: their teams' members, or everyone
-    # for those who see every team. The services decide who may change them.
-    if not can_view_plans(user):
-        return Staff.objects.none()
-    if allowed(user, Perm.VIEW_ALL_TEAMS):
-        return Staff.objects.all()
-    return Staff.objects.filter(teams__in=team_ids_of(user)).distinct()
-
-
 def _number(value) -> float | None:
     """JSON has no NaN or infinity: an undefined figure (no calls; a queue that never
     clears) is null."""
@@ -561,7 +538,7 @@ def scenario_delete(request, plan_id: int, scenario_id: int):
 @router.get("/shift-patterns", response=PatternPage,
             summary="Shift patterns of your teams and of every team")
 def pattern_list(request, after: int | None = None, limit: int = 50):
-    return _page(_pattern_scope(request.auth), after, limit)
+    return _page(selectors.pattern_scope(request.auth), after, limit)
 
 
 @router.post("/shift-patterns", response={201: PatternOut})
@@ -575,13 +552,13 @@ def pattern_create(request, payload: PatternIn):
 @router.put("/staff/{staff_id}/contract", response=ContractOut,
             summary="Set a member of staff's contract (every field; defaults for the rest)")
 def contract_put(request, staff_id: int, payload: ContractIn):
-    staff = _get(_staff_scope(request.auth), staff_id, "member of staff")
+    staff = _get(selectors.staff_scope(request.auth), staff_id, "member of staff")
     return services.contract_save(by=request.auth, staff=staff, **payload.dict())
 
 
 @router.post("/staff/{staff_id}/leave", response={201: LeaveOut})
 def leave_add(request, staff_id: int, payload: LeaveIn):
-    staff = _get(_staff_scope(request.auth), staff_id, "member of staff")
+    staff = _get(selectors.staff_scope(request.auth), staff_id, "member of staff")
     return Status(201, services.leave_add(by=request.auth, staff=staff, **payload.dict()))
 
 
@@ -679,3 +656,31 @@ def calendar_feed(request, token: str):
     shifts = exports.feed_shifts(staff, now=timezone.now())
     return HttpResponse(exports.shifts_ics(shifts, name=f"Shifts of {staff.name}"),
                         content_type="text/calendar; charset=utf-8")
+
+
+# --- intraday ---------------------------------------------------------------------------
+
+
+@router.get("/intraday", summary="Today's actual vs forecast vs required vs scheduled")
+def intraday(request, team: int | None = None, day: date | None = None,
+             plan: int | None = None, short: float = 1.0, sl_points: float = 5.0):
+    """Per interval of the day (default today in the forecast's time zone): contacts so far,
+    the forecast and its re-forecast, agents required and scheduled, the predicted service
+    level and the warnings. `team` omitted: all teams (for those who see every team). A
+    warning is raised when the rota is `short` agents or more below the requirement, or the
+    predicted service level is `sl_points` or more below target."""
+    from serviceops.workforce import intraday as maths
+    from serviceops.workforce import live
+
+    if not selectors.can_view_plans(request.auth):
+        raise PermissionDenied("Your role does not include workforce planning.")
+    if short < 0 or not 0 <= sl_points <= 100:
+        raise ValidationError({"short": "Give 0 or more agents and 0–100 points."})
+    chosen = None
+    if team is not None:
+        chosen = Team.objects.filter(pk=team).first()
+        if chosen is None:
+            raise ValidationError({"team": f"There is no team {team}."})
+    return live.live_day_json(request.auth, team=chosen, now=timezone.now(), day=day,
+                              plan_id=plan, thresholds=maths.Thresholds(
+                                  short_agents=short, sl_points=sl_points / 100))

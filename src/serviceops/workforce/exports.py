@@ -137,12 +137,10 @@ def staff_for_feed_token(token: str) -> Staff | None:
 
 def feed_shifts(staff: Staff, *, now: datetime):
     """The published shifts of `staff` that a calendar feed shows: those ending after
-    `now` - FEED_HISTORY, with what `shifts_ics` reads loaded."""
-    # The same rule as selectors.my_shifts (published rotas only), for a person rather than
-    # a signed-in user: a feed is read by a calendar, not by a session.
-    return (RotaShift.objects.filter(staff=staff, rota__state=Rota.State.PUBLISHED,
-                                     end__gt=now - FEED_HISTORY)
-            .select_related("rota__plan__forecast__team", "staff").order_by("start", "id"))
+    `now` - FEED_HISTORY."""
+    from serviceops.workforce.selectors import published_shifts
+
+    return published_shifts(staff, since=now - FEED_HISTORY)
 
 
 def coverage_summary(coverage: dict, *, interval_minutes: int) -> dict:

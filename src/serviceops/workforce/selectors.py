@@ -13,8 +13,9 @@ from django.db.models.functions import TruncMinute
 
 from serviceops.core.permissions import allowed, staff_of, team_ids_of
 from serviceops.core.roles import Perm
+from serviceops.people.models import Staff
 from serviceops.workforce.forecast import Demand, volume_series
-from serviceops.workforce.models import Forecast, Rota, RotaShift, StaffingPlan
+from serviceops.workforce.models import Forecast, Rota, RotaShift, ShiftPattern, StaffingPlan
 
 
 def case_demand(team, *, last_day: date, interval_minutes: int, time_zone: str,
@@ -88,15 +89,37 @@ def rota_scope(user) -> QuerySet[Rota]:
     return qs if condition is None else qs.filter(condition)
 
 
-def my_shifts(user, *, since: datetime | None = None) -> QuerySet[RotaShift]:
-    """The published shifts of `user`, from `since` (default: all)."""
-    staff = staff_of(user)
-    if staff is None:
-        return RotaShift.objects.none()
+def pattern_scope(user) -> QuerySet[ShiftPattern]:
+    """Patterns for every team, and the user's teams' own (all for those who see every team)."""
+    if not can_view_plans(user):
+        return ShiftPattern.objects.none()
+    qs = ShiftPattern.objects.select_related("team")
+    condition = _team_filter(user, "team")
+    return qs if condition is None else qs.filter(condition | Q(team__isnull=True))
+
+
+def staff_scope(user) -> QuerySet[Staff]:
+    """The staff whose contracts and leave a planner sees: their teams' members, or everyone
+    for those who see every team. The services decide who may change them."""
+    if not can_view_plans(user):
+        return Staff.objects.none()
+    condition = _team_filter(user, "teams")
+    return Staff.objects.all() if condition is None else \
+        Staff.objects.filter(condition).distinct()
+
+
+def published_shifts(staff: Staff, *, since: datetime | None = None) -> QuerySet[RotaShift]:
+    """The shifts of `staff` on published rotas that end after `since` (default: all)."""
     qs = RotaShift.objects.filter(staff=staff, rota__state=Rota.State.PUBLISHED)
     if since is not None:
         qs = qs.filter(end__gt=since)
-    return qs.select_related("rota", "rota__plan__forecast__team")
+    return qs.select_related("rota__plan__forecast__team", "staff").order_by("start", "id")
+
+
+def my_shifts(user, *, since: datetime | None = None) -> QuerySet[RotaShift]:
+    """The published shifts of the signed-in `user`, from `since` (default: all)."""
+    staff = staff_of(user)
+    return RotaShift.objects.none() if staff is None else published_shifts(staff, since=since)
 
 
 # --- a saved forecast as arrays ---------------------------------------------------------

@@ -276,8 +276,13 @@ def scenario_delete(*, by, scenario: Scenario) -> None:
 
 
 def pattern_save(*, by, pattern: ShiftPattern) -> ShiftPattern:
-    """Create or change a shift pattern (one for all teams needs sight of all teams)."""
+    """Create or change a shift pattern (one for all teams needs sight of all teams). A
+    change needs the right to the pattern's team before the change as well as after."""
     require_team(by, pattern.team)
+    if pattern.pk is not None:
+        before = ShiftPattern.objects.select_related("team").filter(pk=pattern.pk).first()
+        if before is not None:
+            require_team(by, before.team)
     pattern.full_clean()
     _templates([pattern])  # the rota's own checks (break rules, lengths)
     with transaction.atomic():

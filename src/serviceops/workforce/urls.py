@@ -15,6 +15,7 @@ urlpatterns = [
     path("scenarios/<int:pk>/delete/", views.scenario_delete, name="scenario_delete"),
     path("plans/<int:plan_pk>/rotas/", views.rota_new, name="rota_new"),
     path("rotas/<int:pk>/", views.rota_detail, name="rota"),
+    path("rotas/<int:pk>.<str:fmt>", views.rota_export, name="rota_export"),
     path("rotas/<int:pk>/publish/", views.rota_publish, name="rota_publish"),
     path("rotas/<int:pk>/delete/", views.rota_delete, name="rota_delete"),
     path("patterns/", views.patterns, name="patterns"),

@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from serviceops.core.permissions import allowed, team_ids_of
+from serviceops.core.permissions import allowed, staff_of, team_ids_of
 from serviceops.core.roles import Perm
-from serviceops.people.models import Staff, Team
-from serviceops.workforce import charts, selectors, services
+from serviceops.people.models import Team
+from serviceops.workforce import charts, exports, selectors, services
 from serviceops.workforce.forms import (
     ContractForm,
     ForecastForm,
@@ -28,7 +29,7 @@ from serviceops.workforce.forms import (
     RotaForm,
     ScenarioForm,
 )
-from serviceops.workforce.models import Contract, JobState, Rota, Scenario, ShiftPattern
+from serviceops.workforce.models import Contract, JobState, Rota, Scenario
 
 
 def _require_view(request: HttpRequest) -> None:
@@ -242,9 +243,7 @@ def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def patterns(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     teams = _teams(request)
-    visible = ShiftPattern.objects.select_related("team")
-    if not allowed(request.user, Perm.VIEW_ALL_TEAMS):
-        visible = visible.filter(team__in=teams) | visible.filter(team__isnull=True)
+    visible = selectors.pattern_scope(request.user)
     if request.method == "POST":
         form = PatternForm(request.POST, teams=teams)
         if form.is_valid():
@@ -266,7 +265,7 @@ def patterns(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
-    people = (Staff.objects.filter(teams__in=_teams(request), is_active=True).distinct()
+    people = (selectors.staff_scope(request.user).filter(is_active=True)
               .select_related("contract").prefetch_related("teams"))
     today = timezone.localdate()
     return render(request, "workforce/staff.html", {
@@ -279,8 +278,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
-    person = get_object_or_404(
-        Staff.objects.filter(teams__in=_teams(request)).distinct(), pk=pk)
+    person = get_object_or_404(selectors.staff_scope(request.user), pk=pk)
     contract = Contract.objects.filter(staff=person).first()
     contract_form = ContractForm(initial={
         f: getattr(contract, f) for f in ContractForm.base_fields} if contract else None)
@@ -383,6 +381,24 @@ def rota_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def rota_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The rota as CSV (one row per shift) or iCalendar (one event per shift)."""
+    _require_view(request)
+    rota = get_object_or_404(selectors.rota_scope(request.user), pk=pk)
+    name = f"rota-{rota.first_day:%Y-%m-%d}-{rota.pk}"
+    if fmt == "csv":
+        response = HttpResponse(exports.rota_csv(rota), content_type="text/csv; charset=utf-8")
+    elif fmt == "ics":
+        shifts = rota.shifts.select_related("rota__plan__forecast__team", "staff")
+        response = HttpResponse(exports.shifts_ics(shifts, name=f"Rota from {rota.first_day}"),
+                                content_type="text/calendar; charset=utf-8")
+    else:
+        raise Http404("Export as csv or ics.")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
 @require_POST
 def rota_publish(request: HttpRequest, pk: int) -> HttpResponse:
     rota = get_object_or_404(selectors.rota_scope(request.user), pk=pk)
@@ -435,6 +451,9 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
                      "breaks": [(local(datetime.fromisoformat(b[0])),
                                  local(datetime.fromisoformat(b[1])), b[2])
                                 for b in shift.breaks]})
+    staff = staff_of(request.user)
+    feed = None if staff is None else request.build_absolute_uri(
+        reverse("api:workforce_calendar_feed", kwargs={"token": exports.feed_token(staff)}))
     return render(request, "workforce/my_shifts.html", {
-        "rows": rows, "first": first, "can_plan": _can_plan(request), "tab": "mine",
+        "rows": rows, "first": first, "feed": feed, "can_plan": _can_plan(request), "tab": "mine",
         "can_view": selectors.can_view_plans(request.user)})

@@ -40,7 +40,7 @@ class IntradayForm(forms.Form):
     team = forms.ChoiceField(label="Team")
     day = forms.DateField(required=False, label="Day",
                           help_text="Empty: today in the forecast's time zone.",
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     plan = forms.IntegerField(required=False, widget=forms.HiddenInput)
     short = forms.FloatField(required=False, min_value=0, max_value=1000, initial=1,
                              label="Warn when short by (agents)")

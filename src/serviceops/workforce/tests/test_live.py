@@ -196,3 +196,20 @@ def test_the_page_is_for_those_who_see_plans(client, org, forecast, frozen):
     assert client.get("/workforce/intraday/", {"team": org.technical.pk}).status_code == 400
     assert client.get("/workforce/intraday/", {"short": -1}).status_code == 400
 
+
+
+def test_the_api_gives_the_day_to_planners_only(client, org, today):
+    from serviceops.core.tokens import api_token_create
+
+    def get(staff, **params):
+        token = api_token_create(user=staff.user, name="test")[1]
+        return client.get("/api/workforce/intraday", params,
+                          HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    # The whole of Monday is past: every interval is finished and counted.
+    data = get(org.leader, team=org.billing.pk, day="2026-05-04").json()
+    assert data["rota"]["id"] == today.pk and data["actual_so_far"] == 58
+    assert data["completed_intervals"] == 24 and len(data["intervals"]) == 24
+    assert get(org.agent, team=org.billing.pk).status_code == 403
+    assert get(org.leader, team=org.billing.pk, short=-1).status_code == 422
+    assert get(org.leader, team=999999).status_code == 422

@@ -159,3 +159,31 @@ def test_contracts_and_leave_through_the_page(leader_client, org):
     assert "20–30" in listing and "Sat, Sun" in listing
     assert leader_client.get(reverse("workforce:staff_edit",
                                      args=[org.outsider.pk])).status_code == 404
+
+
+def test_rota_downloads_and_the_calendar_link(client, org, staffing_plan, patterns,
+                                              django_capture_on_commit_callbacks):
+    from serviceops.workforce import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = services.rota_create(by=org.leader.user, staffing_plan=staffing_plan,
+                                    first_day=LAST_HISTORY_DAY + timedelta(days=1), days=7,
+                                    time_limit_seconds=20)
+    made.refresh_from_db()
+    client.force_login(org.leader.user)
+    csv = client.get(reverse("workforce:rota_export", args=[made.pk, "csv"]))
+    assert csv["Content-Type"].startswith("text/csv")
+    assert csv.content.decode().count("\n") == made.shifts.count() + 1
+    ics = client.get(reverse("workforce:rota_export", args=[made.pk, "ics"]))
+    assert ics.content.decode().count("BEGIN:VEVENT") == made.shifts.count()
+    assert client.get(reverse("workforce:rota_export", args=[made.pk, "pdf"])).status_code == 404
+    client.force_login(org.outsider.user)
+    assert client.get(reverse("workforce:rota_export", args=[made.pk, "csv"])).status_code == 403
+    # Each person's page carries their own signed calendar link, which opens their feed.
+    client.force_login(org.agent.user)
+    page = client.get(reverse("workforce:my_shifts")).content.decode()
+    link = page.split('<code class="secret">')[1].split("</code>")[0]
+    assert link.startswith("http://testserver/api/workforce/calendar/")
+    client.logout()
+    assert client.get(link).status_code == 200
+    assert client.get(link[:-3] + "xyz").status_code == 404
