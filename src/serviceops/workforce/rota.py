@@ -263,7 +263,8 @@ def solve_anonymous(requirement: Requirement, templates: Sequence[ShiftTemplate]
 
 def solve_named(requirement: Requirement, templates: Sequence[ShiftTemplate],
                 staff: Sequence[Staff], *, weights: Weights = Weights(), cyclic: bool = True,
-                time_limit: float = 60.0, workers: int = 1, seed: int = 0) -> RotaResult:
+                time_limit: float = 60.0, workers: int = 1, seed: int = 0,
+                method: str = "auto") -> RotaResult:
     """Give each member of staff at most one shift a day, to minimise the objective.
 
     Hard rules: skills, availability, leave, fixed days off and runs of days off; contract
@@ -274,13 +275,23 @@ def solve_named(requirement: Requirement, templates: Sequence[ShiftTemplate],
     at most 48 h a week on average over the horizon unless opted out; the break rule above;
     and any hard minimum of the requirement. Weekend shifts are shared evenly among the staff
     who can work both weekend days (the spread is in the objective).
+
+    `method` "exact" solves one model with a choice per person, day and template; it proves
+    optimality on small rosters but grows too big for hundreds of people. "decomposed" solves
+    the anonymous relaxation first (its optimum bounds the named one's), hands its shifts out
+    to the staff greedily under every rule above, and improves that rota with the named model
+    limited to the templates the relaxation runs; the gap is taken against the relaxation's
+    bound, and the status is OPTIMAL only when the rota meets it. "auto" (the default) takes
+    "exact" up to 20,000 person-day-template choices.
     """
     from serviceops.workforce import rota_model
 
+    if method not in ("auto", "exact", "decomposed"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'decomposed' (got {method!r})")
     problem = _problem(requirement, templates, cyclic=cyclic)
     _check_staff(problem, staff)
     return rota_model.solve(problem, list(staff), weights, time_limit=time_limit,
-                            workers=workers, seed=seed)
+                            workers=workers, seed=seed, method=method)
 
 
 def clock(minute: int) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -33,6 +34,7 @@ from serviceops.workforce.rota import (
     Assignment,
     Problem,
     RotaResult,
+    Shift,
     Staff,
     Status,
     Weights,
@@ -44,27 +46,351 @@ _STATUS = {cp_model.OPTIMAL: Status.OPTIMAL, cp_model.FEASIBLE: Status.FEASIBLE,
            cp_model.INFEASIBLE: Status.INFEASIBLE}
 # Seconds allowed to shrink the set of binding rules, on top of the first diagnosis.
 _DIAGNOSIS_SECONDS = 20.0
+# A named rota is decomposed (see `_solve_decomposed`) above this many person-shift choices.
+_EXACT_NAMED_CHOICES = 20_000
+# The share of the time limit given to the relaxation of a decomposed named rota, and the
+# seconds kept back for solving its greedy rota alone.
+_RELAXATION_SHARE = 0.25
+_FALLBACK_SECONDS = 5.0
 
 
 def solve(problem: Problem, staff: list[Staff] | None, weights: Weights, *, time_limit: float,
-          workers: int, seed: int) -> RotaResult:
+          workers: int, seed: int, method: str = "auto") -> RotaResult:
     """Build and solve the rota model; on infeasibility, find the rules that bind."""
     started = time.perf_counter()
+    if staff is None:
+        return _solve_counts(problem, weights, started + time_limit, workers, seed)
+    if method != "exact":
+        eligible = _eligible(problem, staff)
+        choices = sum(len(ts) for days in eligible for ts in days)
+        if method == "decomposed" or choices > _EXACT_NAMED_CHOICES:
+            return _solve_decomposed(problem, staff, eligible, weights, started + time_limit,
+                                     workers, seed)
     model = _RotaModel(problem, staff, weights, diagnose=False)
     solver = _solver(max(0.1, time_limit - (time.perf_counter() - started)), workers, seed)
-    if staff is None:
-        # The full linear relaxation (every constraint, the element tables' hull cuts included)
-        # closes the gap of the count model several times faster; on the named model, with
-        # one Boolean per person, shift and day, it slows the search down instead.
-        solver.parameters.linearization_level = 2
     status = solver.solve(model.m)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return model.result(solver, _STATUS[status], time.perf_counter() - started)
+    return _failed(problem, staff, weights, status, seed, started)
+
+
+def _solve_counts(problem: Problem, weights: Weights, deadline: float, workers: int,
+                  seed: int) -> RotaResult:
+    """Solve the anonymous model: first with each shortfall costed by the lower convex hull
+    of its loss table, then, only if that optimum is not also optimal for the exact loss, the
+    exact model hinted with it.
+
+    The hull never costs more than the table, so the relaxed optimum bounds the exact one
+    from below; when the relaxed rota costs the same under the exact tables, it is optimal.
+    On the bank's week the shortfalls stay where the tables are convex and the exact model,
+    whose element constraints slow the search several times, is never built.
+    """
+    started = time.perf_counter()
+    relaxed = _RotaModel(problem, None, weights, diagnose=False, exact_loss=False)
+    solver = _counts_solver(deadline, workers, seed)
+    status = solver.solve(relaxed.m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _failed(problem, None, weights, status, seed, started)
+    # Every cost is a whole number; the solver reports floats.
+    objective = round(solver.objective_value) + relaxed.loss_error(solver)
+    bound = solver.best_objective_bound
+    if objective - bound < 1e-6 or deadline - time.perf_counter() < 0.5:
+        exact_status = Status.OPTIMAL if objective - bound < 1e-6 else Status.FEASIBLE
+        return relaxed.result(solver, exact_status, time.perf_counter() - started,
+                              objective=objective, bound=bound)
+    exact = _RotaModel(problem, None, weights, diagnose=False, exact_loss=True)
+    for key, count in exact.counts.items():
+        exact.m.add_hint(count, solver.value(relaxed.counts[key]))
+    check = _counts_solver(deadline, workers, seed)
+    status = check.solve(exact.m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+            check.objective_value > objective):
+        return relaxed.result(solver, Status.FEASIBLE, time.perf_counter() - started,
+                              objective=objective, bound=bound)
+    bound = max(bound, check.best_objective_bound)
+    return exact.result(check, Status.OPTIMAL if check.objective_value - bound < 1e-6
+                        else Status.FEASIBLE, time.perf_counter() - started, bound=bound)
+
+
+def _counts_solver(deadline: float, workers: int, seed: int) -> cp_model.CpSolver:
+    solver = _solver(max(0.1, deadline - time.perf_counter()), workers, seed)
+    # The full linear relaxation (every constraint, the hull cuts included) closes the gap of
+    # the count model several times faster; on the named model, with one Boolean per person,
+    # shift and day, it slows the search down instead.
+    solver.parameters.linearization_level = 2
+    return solver
+
+
+def _failed(problem: Problem, staff: list[Staff] | None, weights: Weights, status,
+            seed: int, started: float) -> RotaResult:
+    """The result when no rota was found: the binding rules when there is none."""
     binding: tuple[str, ...] = ()
     if status == cp_model.INFEASIBLE:
         binding = _binding(problem, staff, weights, seed)
     return _empty(problem, _STATUS.get(status, Status.UNKNOWN), binding,
                   time.perf_counter() - started)
+
+
+def _solve_decomposed(problem: Problem, staff: list[Staff], eligible: list[list[list[int]]],
+                      weights: Weights, deadline: float, workers: int,
+                      seed: int) -> RotaResult:
+    """Solve a large named rota in three steps (see `solve_named`'s `method`).
+
+    1. The anonymous relaxation of the named rota (`_anonymous` with `relaxing`) gives the
+       shifts worth running and a lower bound on the named rota's objective.
+    2. Those shifts are handed out to the staff greedily, every hard rule checked on the way
+       (`_Plan`), and the contract minimums topped up with the most useful shifts left.
+    3. The named model, with each person limited to the templates step 1 runs that day (and
+       their own from step 2), starts from the greedy rota as a hint and improves on it.
+
+    The result's bound is step 1's, so its gap is measured against every rota, not only those
+    of the limited model. When step 3 finds nothing in time, the greedy rota is solved alone.
+    """
+    started = time.perf_counter()
+    span = deadline - started
+    relaxed = _RotaModel(problem, None, weights, diagnose=False, exact_loss=False,
+                         relaxing=(staff, eligible))
+    solver = _counts_solver(started + _RELAXATION_SHARE * span, workers, seed)
+    status = solver.solve(relaxed.m)
+    if status == cp_model.INFEASIBLE:
+        # No anonymous rota, so no named one either: the exact model finds the rules why.
+        return solve(problem, staff, weights, time_limit=max(1.0, deadline - started),
+                     workers=workers, seed=seed, method="exact")
+    if status != cp_model.FEASIBLE and status != cp_model.OPTIMAL:
+        return _empty(problem, Status.UNKNOWN, (), time.perf_counter() - started)
+    bound = solver.best_objective_bound
+    counts = {key: int(solver.value(v)) for key, v in relaxed.counts.items()}
+    plans = _greedy(problem, staff, eligible, counts)
+    running = defaultdict(set)
+    for (day, t, _), n in counts.items():
+        if n:
+            running[day].add(t)
+    allowed = [[running[day] | ({plan.shifts[day][0]} if day in plan.shifts else set())
+                if plan.paid >= plan.low else set(eligible[i][day])
+                for day in range(problem.days)] for i, plan in enumerate(plans)]
+    for limited in (allowed, [[{plan.shifts[day][0]} if day in plan.shifts else set()
+                               for day in range(problem.days)] for plan in plans]):
+        model = _RotaModel(problem, staff, weights, diagnose=False, allowed=limited)
+        for (day, t, skill), members in model.people.items():
+            for i, y in members:
+                model.m.add_hint(y, plans[i].shifts.get(day) == (t, skill))
+        reserve = _FALLBACK_SECONDS if limited is allowed else 0.0
+        check = _solver(max(0.1, deadline - reserve - time.perf_counter()), workers, seed)
+        check.parameters.repair_hint = True
+        status = check.solve(model.m)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            objective = round(check.objective_value)
+            exact = objective - bound < 1e-6
+            return model.result(check, Status.OPTIMAL if exact else Status.FEASIBLE,
+                                time.perf_counter() - started, objective=objective,
+                                bound=min(bound, objective))
+    return _empty(problem, Status.UNKNOWN, (), time.perf_counter() - started)
+
+
+class _Plan:
+    """One person's rota while it is built by hand, and the hard rules it must keep (those
+    `_person_rules` and `_weekly_rules` set, tested on the shifts chosen so far)."""
+
+    def __init__(self, problem: Problem, person: Staff, eligible: list[list[int]]) -> None:
+        self.p, self.person, self.eligible = problem, person, eligible
+        self.days, self.cyclic = problem.days, problem.cyclic
+        self.low, high, cap = _paid_limits(problem, person)
+        self.high = high if cap is None else min(high, cap)
+        self.shifts: dict[int, tuple[int, str]] = {}
+        self.paid = 0
+        weeks = self.days // 7
+        # Days without a shift start that the weekly rest and the run of days off imply.
+        off = max(weeks, person.consecutive_days_off) if weeks else 0
+        self.most_shifts = min(sum(1 for ts in eligible if ts), self.days - off)
+
+    def add(self, day: int, t: int, skill: str) -> None:
+        self.shifts[day] = (t, skill)
+        self.paid += self.p.shifts[t].paid
+
+    def fits(self, day: int, t: int) -> bool:
+        """Whether starting template `t` on `day` keeps every rule."""
+        if day in self.shifts or self.paid + self.p.shifts[t].paid > self.high:
+            return False
+        self.shifts[day] = (t, "")
+        try:
+            return self._rests_hold(day) and self._weeks_hold()
+        finally:
+            del self.shifts[day]
+
+    def _wrap(self, day: int) -> int | None:
+        if 0 <= day < self.days:
+            return day
+        return day % self.days if self.cyclic else None
+
+    def _times(self, day: int | None) -> tuple[int, int] | None:
+        if day is None or day not in self.shifts:
+            return None
+        shift = self.p.shifts[self.shifts[day][0]]
+        return shift.start_minute, shift.start_minute + shift.minutes
+
+    def _rests_hold(self, day: int) -> bool:
+        for apart in (1, 2):
+            if apart == 2 and self.days <= 2:
+                continue
+            for first, later in ((self._wrap(day - apart), day), (day, self._wrap(day + apart))):
+                a, b = self._times(first), self._times(later)
+                if a and b and apart * DAY + b[0] - a[1] < DAILY_REST_MINUTES:
+                    return False
+        return True
+
+    def _weeks_hold(self) -> bool:
+        run = self.person.consecutive_days_off
+        for week in range(self.days // 7):
+            block = range(7 * week, 7 * week + 7)
+            if not any(self._rests(day) for day in block):
+                return False
+            if run and not any(self._off(first, run) for first in block):
+                return False
+        return True
+
+    def _rests(self, day: int) -> bool:
+        if day in self.shifts:
+            return False
+        before, after = self._times(self._wrap(day - 1)), self._times(self._wrap(day + 1))
+        return not (before and after) or 2 * DAY + after[0] - before[1] >= WEEKLY_REST_MINUTES
+
+    def _off(self, first: int, run: int) -> bool:
+        span = [self._wrap(first + k) for k in range(run)]
+        return None not in span and not any(d in self.shifts for d in span)
+
+
+def _greedy(problem: Problem, staff: list[Staff], eligible: list[list[list[int]]],
+            counts: dict[tuple[int, int, str], int]) -> list[_Plan]:
+    """Hand out the shifts of `counts` (the relaxation's) to the staff under every rule.
+
+    The busiest days go first; each shift to someone still below their contract minimum,
+    the one whose remaining hours need a shift nearest its length, else to the least used.
+    Then each minimum still unmet is topped up with shifts of at least the length needed on
+    average, covering the most still short; when that fails too, the person's rota is made
+    again from one template, whose equal start times cannot break a rest rule, and the
+    shifts it freed are handed out again. A minimum may stay unmet.
+    """
+    p = problem
+    plans = [_Plan(p, person, eligible[i]) for i, person in enumerate(staff)]
+    index = {skill: k for k, skill in enumerate(p.skills)}
+    left = np.zeros((len(p.skills), p.days, len(p.shifts)), dtype=np.int64)
+    for (day, t, skill), n in counts.items():
+        left[index[skill], day, t] = n
+    short = np.stack([np.asarray(p.requirement.required[skill], dtype=np.int64).ravel()
+                      for skill in p.skills])
+    serves = np.array([[_serves(p, t, skill) for t in range(len(p.shifts))]
+                       for skill in p.skills])
+    paid = np.array([shift.paid for shift in p.shifts])
+    top = 2 * p.days * p.per_day * max(1, len(p.shifts))  # above any count of gaps
+
+    from_left: list[set[int]] = [set() for _ in staff]  # days whose shift `left` gave
+
+    def take(i: int, day: int, t: int, k: int) -> None:
+        plans[i].add(day, t, p.skills[k])
+        short[k][_shift_slots(p, day, t)] -= 1
+        if left[k, day, t] > 0:
+            left[k, day, t] -= 1
+            from_left[i].add(day)
+
+    def undo(i: int) -> None:
+        for day, (t, skill) in plans[i].shifts.items():
+            short[index[skill]][_shift_slots(p, day, t)] += 1
+            if day in from_left[i]:
+                left[index[skill], day, t] += 1
+        from_left[i].clear()
+        plans[i] = _Plan(p, staff[i], eligible[i])
+
+    def fill(i: int, templates: np.ndarray | None) -> None:
+        plan = plans[i]
+        allowed = np.zeros((p.days, len(p.shifts)), dtype=bool)
+        for day in range(p.days):
+            if day not in plan.shifts:
+                allowed[day, eligible[i][day]] = True
+        if templates is not None:
+            allowed &= templates[None, :]
+        skills = [index[skill] for skill in staff[i].skills]
+        while plan.paid < plan.low:
+            average = (plan.low - plan.paid) / max(1, plan.most_shifts - len(plan.shifts))
+            best = None
+            for k in skills:
+                score = ((paid >= average)[None, :] * (2 * top) + (left[k] > 0) * top
+                         + _uncovered(p, short[k]))
+                score = np.where(allowed & serves[k][None, :], score, -1)
+                for flat in np.argsort(-score, axis=None, kind="stable"):
+                    day, t = divmod(int(flat), len(p.shifts))
+                    if score[day, t] < 0:
+                        break
+                    if plan.fits(day, t):
+                        if best is None or score[day, t] > best[0]:
+                            best = (score[day, t], day, t, k)
+                        break
+            if best is None:
+                return
+            take(i, *best[1:])
+            allowed[best[1], :] = False
+
+    people = _people_per_shift(p, staff, eligible)
+
+    def hand_out() -> None:
+        # The busiest days first (for the share of their people they need), then by start.
+        load = left.sum(axis=(0, 2)) / np.maximum(1, [sum(1 for e in eligible if e[d])
+                                                      for d in range(p.days)])
+        for k, day, t in sorted(zip(*np.nonzero(left), strict=True),
+                                key=lambda kdt: (-load[kdt[1]], p.shifts[kdt[2]].start)):
+            day, t, k = int(day), int(t), int(k)
+
+            order = sorted(people.get((day, t, p.skills[k]), ()),
+                           key=lambda i, length=paid[t]: _suits(plans[i], length))
+            for i in order:
+                if left[k, day, t] == 0:
+                    break
+                if plans[i].fits(day, t):
+                    take(i, day, t, k)
+
+    room = sorted((i for i, plan in enumerate(plans) if plan.low > 0),
+                  key=lambda i: plans[i].most_shifts * plans[i].high / plans[i].low)
+    for i in room:
+        fill(i, None)
+        if plans[i].paid < plans[i].low:
+            undo(i)
+            usable = [t for t in range(len(p.shifts))
+                      if sum(t in ts for ts in eligible[i]) * paid[t] >= plans[i].low]
+            for t in sorted(usable, key=lambda t: paid[t]):
+                fill(i, np.arange(len(p.shifts)) == t)
+                if plans[i].paid >= plans[i].low:
+                    break
+                undo(i)
+    hand_out()
+    return plans
+
+
+def _suits(plan: _Plan, length: int) -> tuple:
+    """Who takes a shift of `length` paid intervals first: those below their minimum, the
+    one whose remaining hours need a shift nearest that length; then the least used."""
+    need = plan.low - plan.paid
+    if need > 0:
+        return (0, abs(need / max(1, plan.most_shifts - len(plan.shifts)) - length))
+    return (1, plan.paid / max(1, plan.high))
+
+
+def _shift_slots(problem: Problem, day: int, t: int) -> np.ndarray:
+    shift = problem.shifts[t]
+    slots = day * problem.per_day + shift.start + np.arange(shift.length)
+    horizon = problem.days * problem.per_day
+    return slots % horizon if problem.cyclic else slots[slots < horizon]
+
+
+def _uncovered(problem: Problem, short: np.ndarray) -> np.ndarray:
+    """For each (day, template), the agent-intervals still short that it would cover."""
+    horizon = problem.days * problem.per_day
+    wanted = np.maximum(short, 0)
+    wanted = np.concatenate([wanted, wanted if problem.cyclic else np.zeros_like(wanted)])
+    total = np.concatenate([[0], np.cumsum(wanted)])
+    first = (np.arange(problem.days)[:, None] * problem.per_day
+             + np.array([s.start for s in problem.shifts])[None, :])
+    last = np.minimum(first + np.array([s.length for s in problem.shifts])[None, :],
+                      2 * horizon)
+    return total[last] - total[first]
 
 
 def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
@@ -101,23 +427,34 @@ class _RotaModel:
     """The CP-SAT model of one rota problem (see the module docstring)."""
 
     def __init__(self, problem: Problem, staff: list[Staff] | None, weights: Weights, *,
-                 diagnose: bool) -> None:
+                 diagnose: bool, exact_loss: bool = True,
+                 relaxing: tuple[list[Staff], list[list[list[int]]]] | None = None,
+                 allowed: list[list[set[int]]] | None = None) -> None:
+        """`relaxing`: staff whose named rota the anonymous model relaxes, and the templates
+        each may start per day (see `_anonymous`);
+        `allowed[i][day]`: the only templates person i may start that day (all when None)."""
         self.p, self.staff, self.weights, self.diagnose = problem, staff, weights, diagnose
+        self.exact_loss = exact_loss
+        # (shortfall, its cost table, the cost in the model) where the table is not convex.
+        self.nonconvex: list[tuple[cp_model.IntVar, list[int], cp_model.IntVar]] = []
         self.m = cp_model.CpModel()
         self.reasons: dict[int, str] = {}
         self._literals: dict[str, cp_model.IntVar] = {}
         self.step = problem.requirement.interval_minutes
         self.horizon = problem.days * problem.per_day
         self.counts: dict[tuple[int, int, str], cp_model.IntVar] = {}
-        self.breaks: dict[tuple[int, int, str], list[list[tuple[int, cp_model.IntVar]]]] = {}
+        self.fixed: list[_Job] = []
+        self.pools: list[_Pool] = []
+        self.explicit: list[tuple[_Job, int, list[tuple[int, cp_model.IntVar]]]] = []
         self.people: dict[tuple[int, int, str], list[tuple[int, cp_model.IntVar]]] = {}
         self.caps: dict[int, int] = {}
         self.work: dict[str, list] = {}
         self.objective: list = []
         if staff is None:
-            self._anonymous()
+            self._anonymous(relaxing)
         else:
-            self._named(staff)
+            self._named(staff, allowed)
+        self._place_breaks()
         self._coverage()
         if not diagnose:
             self.m.minimize(sum(self.objective))
@@ -152,46 +489,128 @@ class _RotaModel:
         count = self.m.new_int_var(0, cap, f"n_{day}_{t}_{skill}")
         self.counts[day, t, skill] = count
         self.caps[count.index] = cap
-        slots = []
-        for b, slot in enumerate(self.p.shifts[t].breaks):
-            if slot.first == slot.last:
-                slots.append([(slot.first, count)])
-                continue
-            offsets = [(o, self.m.new_int_var(0, cap, f"b_{day}_{t}_{skill}_{b}_{o}"))
-                       for o in range(slot.first, slot.last + 1)]
-            self.m.add(sum(v for _, v in offsets) == count)
-            slots.append(offsets)
-        self.breaks[day, t, skill] = slots
         self.objective.append(self.weights.paid * self.p.shifts[t].paid * count)
         return count
 
-    def _serves(self, t: int, skill: str) -> bool:
-        skills = self.p.shifts[t].skills
-        return skills is None or skill in skills
+    def _place_breaks(self) -> None:
+        """Variables for where the breaks of every counted shift fall.
 
-    def _anonymous(self) -> None:
-        req = self.p.requirement
-        for skill in self.p.skills:
+        A break with one possible offset needs none. The others are grouped by skill and
+        length; when no window of a group lies strictly inside another (the usual case: one
+        window per template, placed alike), the group is a pool of counts per interval of the
+        horizon, with a queue of breaks owed, since first-come first-served then hands every
+        break to a shift whose window holds it. This keeps one variable per interval instead
+        of one per shift and offset, and drops the many equivalent ways of swapping breaks
+        between templates. Any other group gets a count per shift and offset.
+        """
+        groups: dict[tuple[str, int], list[_Job]] = defaultdict(list)
+        for (day, t, skill), count in self.counts.items():
+            shift = self.p.shifts[t]
+            base = day * self.p.per_day + shift.start
+            for b, slot in enumerate(shift.breaks):
+                job = _Job(base + slot.first, base + slot.last, day, t, skill, b, count)
+                if slot.first == slot.last:
+                    self.fixed.append(job)
+                else:
+                    groups[skill, slot.length].append(job)
+        for (skill, length), jobs in groups.items():
+            jobs.sort(key=lambda j: (j.first, j.last))
+            if all(a.last <= b.last for a, b in zip(jobs, jobs[1:], strict=False)):
+                self.pools.append(self._pool(skill, length, jobs))
+            else:
+                for job in jobs:
+                    self.explicit.append((job, length, self._offsets(job)))
+
+    def _offsets(self, job: _Job) -> list[tuple[int, cp_model.IntVar]]:
+        cap = self.caps[job.count.index]
+        offsets = [(k, self.m.new_int_var(0, cap, f"b_{job.day}_{job.t}_{job.skill}_{job.b}_{k}"))
+                   for k in range(job.first, job.last + 1)]
+        self.m.add(sum(v for _, v in offsets) == job.count)
+        return offsets
+
+    def _pool(self, skill: str, length: int, jobs: list[_Job]) -> _Pool:
+        """Breaks taken per interval, for jobs sorted by window (see `_place_breaks`).
+
+        `owed` after interval k is the number of shifts whose window has opened and whose
+        break has not started yet: it never goes below zero (a break is taken only by a shift
+        whose window is open) and never exceeds the shifts whose window is still open after k
+        (no break is left past its window's end).
+        """
+        first, last = jobs[0].first, max(j.last for j in jobs)
+        opening: dict[int, list] = defaultdict(list)
+        for job in jobs:
+            opening[job.first].append(job.count)
+        taking, owed = {}, None
+        for k in range(first, last + 1):
+            open_at = [j.count for j in jobs if j.first <= k <= j.last]
+            still_open = [j.count for j in jobs if j.first <= k < j.last]
+            taking[k] = self.m.new_int_var(0, sum(self.caps[c.index] for c in open_at),
+                                           f"w_{skill}_{length}_{k}")
+            after = self.m.new_int_var(0, sum(self.caps[c.index] for c in still_open),
+                                       f"owed_{skill}_{length}_{k}")
+            self.m.add(after == (owed if owed is not None else 0) + sum(opening[k])
+                       - taking[k])
+            self.m.add(after <= sum(still_open))
+            owed = after
+        return _Pool(skill, length, jobs, taking)
+
+    def _serves(self, t: int, skill: str) -> bool:
+        return _serves(self.p, t, skill)
+
+    def _anonymous(self, relaxing: tuple[list[Staff], list[list[list[int]]]] | None) -> None:
+        """Counts per (day, template, skill), up to the largest requirement or hard minimum;
+        or, relaxing a named rota, up to the people who may work that shift, with the totals
+        their rules imply: one shift a day each, a day off a week each, and the sums of their
+        contract minimum and maximum hours (so that its optimum bounds the named rota's)."""
+        req, p = self.p.requirement, self.p
+        if relaxing is not None:
+            staff, eligible = relaxing
+            for (day, t, skill), people in _people_per_shift(p, staff, eligible).items():
+                self._count(day, t, skill, len(people))
+            self._staff_totals(staff, eligible)
+            return
+        for skill in p.skills:
             cap = int(np.asarray(req.required[skill]).max(initial=0))
             if req.minimum is not None and skill in req.minimum:
                 cap = max(cap, int(np.asarray(req.minimum[skill]).max(initial=0)))
             if cap == 0:
                 continue
-            for day in range(self.p.days):
-                for t in range(len(self.p.shifts)):
+            for day in range(p.days):
+                for t in range(len(p.shifts)):
                     if self._serves(t, skill):
                         self._count(day, t, skill, cap)
 
+    def _staff_totals(self, staff: list[Staff], eligible: list[list[list[int]]]) -> None:
+        p = self.p
+        per_day = defaultdict(list)
+        for (day, t, _), count in self.counts.items():
+            per_day[day].append((t, count))
+        for day, counts in per_day.items():
+            self.m.add(sum(c for _, c in counts)
+                       <= sum(1 for i in range(len(staff)) if eligible[i][day]))
+        for week in range(p.days // 7):
+            block = range(7 * week, 7 * week + 7)
+            self.m.add(sum(c for d in block for _, c in per_day[d])
+                       <= sum(min(6, sum(1 for d in block if eligible[i][d]))
+                              for i in range(len(staff))))
+        paid = sum(p.shifts[t].paid * c for counts in per_day.values() for t, c in counts)
+        limits = [_paid_limits(p, person) for person in staff]
+        self.m.add(paid >= sum(max(0, low) for low, _, _ in limits))
+        self.m.add(paid <= sum(min(high, high if cap is None else cap)
+                               for _, high, cap in limits))
+
     # --- Named staff and the Working Time rules ---------------------------------------------
 
-    def _named(self, staff: list[Staff]) -> None:
+    def _named(self, staff: list[Staff], allowed: list[list[set[int]]] | None) -> None:
         p, shifts = self.p, self.p.shifts
         days = p.days
         works = [[[[] for _ in shifts] for _ in range(days)] for _ in staff]
         for i, person in enumerate(staff):
             for day in range(days):
                 for t, shift in enumerate(shifts):
-                    reasons = self._forbidden(person, day, shift)
+                    if allowed is not None and t not in allowed[i][day]:
+                        continue
+                    reasons = _forbidden(p, person, day, shift)
                     if reasons and not self.diagnose:
                         continue
                     for skill in p.skills:
@@ -207,30 +626,8 @@ class _RotaModel:
         for i, person in enumerate(staff):
             self._person_rules(person, works[i])
         self._weekend_spread(staff)
-    def _forbidden(self, person: Staff, day: int, shift) -> list[str]:
-        """Why `person` may not start `shift` on `day`: leave, availability, days off."""
-        p, reasons = self.p, []
-        end = shift.start_minute + shift.minutes
-        nxt = self._day(day + 1)
-        if day in person.leave or (end > DAY and nxt is not None and nxt in person.leave):
-            on_leave = day if day in person.leave else nxt
-            reasons.append(f"{person.name}: approved leave on "
-                           f"{day_label(p.requirement, on_leave)}")
-        if day in person.availability:
-            start_ok, end_ok = person.availability[day]
-            if shift.start_minute < start_ok or end > end_ok:
-                reasons.append(f"{person.name}: available only {clock(start_ok)}-"
-                               f"{clock(end_ok)} on {day_label(p.requirement, day)}")
-        if (p.requirement.first_weekday + day) % 7 in person.days_off:
-            reasons.append(f"{person.name}: fixed days off on "
-                           + ", ".join(_weekday(d) for d in sorted(person.days_off)))
-        return reasons
-
     def _day(self, day: int) -> int | None:
-        """`day` of the horizon, wrapped on a cyclic rota; None past the end otherwise."""
-        if 0 <= day < self.p.days:
-            return day
-        return day % self.p.days if self.p.cyclic else None
+        return _wrap(self.p, day)
 
     def _person_rules(self, person: Staff, works: list[list[list]]) -> None:
         """One shift a day, contract hours, the 48-hour average and the rest rules.
@@ -257,19 +654,16 @@ class _RotaModel:
             paid += [shifts[t].paid * y for t, y in pairs]
         self.work[name] = work
         paid = sum(paid)
-        scale = 60 / self.step / 7
+        low, high, cap = _paid_limits(p, person)
         leave_days = len(person.leave)
-        low = math.ceil(person.min_weekly_hours * scale * (days - leave_days) - 1e-9)
         if low > 0:
             self.hard(self.m.add(paid >= low),
                       f"{name}: contract minimum of {person.min_weekly_hours:g} h a week "
                       f"({low * self.step / 60:g} h over the {days} days"
                       + (f", {leave_days} on leave)" if leave_days else ")"))
-        high = math.floor(person.max_weekly_hours * scale * days + 1e-9)
         self.hard(self.m.add(paid <= high),
                   f"{name}: contract maximum of {person.max_weekly_hours:g} h a week")
-        if not person.opted_out_of_48h and person.max_weekly_hours > AVERAGE_WEEKLY_HOURS_CAP:
-            cap = math.floor(AVERAGE_WEEKLY_HOURS_CAP * scale * days + 1e-9)
+        if cap is not None:
             self.hard(self.m.add(paid <= cap),
                       f"{name}: the 48 h average working week (Working Time Regulations)")
         reason = f"{name}: 11 h daily rest between shifts (Working Time Regulations)"
@@ -332,10 +726,10 @@ class _RotaModel:
 
     # --- Coverage, the service-level objective and the hard minimum --------------------------
 
-    def _slots(self, day: int, t: int, first: int, length: int):
-        """Intervals of the horizon that offsets first..first+length-1 of (day, t) cover."""
-        for j in range(first, first + length):
-            g = day * self.p.per_day + self.p.shifts[t].start + j
+    def _slots(self, first: int, length: int):
+        """Intervals of the horizon that `length` intervals from `first` cover (counted from
+        the start of the horizon, wrapped on a cyclic rota, cut otherwise)."""
+        for g in range(first, first + length):
             if g >= self.horizon:
                 if not self.p.cyclic:
                     return
@@ -347,14 +741,34 @@ class _RotaModel:
         sum is the agents on the phones."""
         terms = {skill: [[] for _ in range(self.horizon)] for skill in self.p.skills}
         for (day, t, skill), count in self.counts.items():
-            for g in self._slots(day, t, 0, self.p.shifts[t].length):
+            shift = self.p.shifts[t]
+            for g in self._slots(day * self.p.per_day + shift.start, shift.length):
                 terms[skill][g].append((1, count))
-            for slot, offsets in zip(self.p.shifts[t].breaks, self.breaks[day, t, skill],
-                                     strict=True):
-                for offset, taking in offsets:
-                    for g in self._slots(day, t, offset, slot.length):
-                        terms[skill][g].append((-1, taking))
+        taken = [(job.skill, job.first, job.count, self.p.shifts[job.t].breaks[job.b].length)
+                 for job in self.fixed]
+        for job, length, offsets in self.explicit:
+            taken += [(job.skill, k, v, length) for k, v in offsets]
+        for pool in self.pools:
+            taken += [(pool.skill, k, v, pool.length) for k, v in pool.taking.items()]
+        for skill, first, v, length in taken:
+            for g in self._slots(first, length):
+                terms[skill][g].append((-1, v))
         return terms
+
+    def break_starts(self, solver: cp_model.CpSolver) -> dict[tuple[int, int, str, int], list]:
+        """Where each break of each counted shift starts, one entry per agent, in intervals
+        from the start of the horizon."""
+        starts: dict[tuple[int, int, str, int], list[int]] = {}
+        for job in self.fixed:
+            starts[job.key] = [job.first] * int(solver.value(job.count))
+        for job, _, offsets in self.explicit:
+            starts[job.key] = [k for k, v in offsets for _ in range(int(solver.value(v)))]
+        for pool in self.pools:
+            # First come, first served: the jobs are sorted by window, and so are the breaks.
+            taken = iter(k for k, v in pool.taking.items() for _ in range(int(solver.value(v))))
+            for job in pool.jobs:
+                starts[job.key] = [next(taken) for _ in range(int(solver.value(job.count)))]
+        return starts
 
     def _coverage(self) -> None:
         req, per_day = self.p.requirement, self.p.per_day
@@ -384,17 +798,29 @@ class _RotaModel:
                 self._shortfall_cost(short, loss[g, :need + 1])
 
     def _shortfall_cost(self, short, loss: np.ndarray) -> None:
-        """Add the service lost with `short` agents missing: the integer loss table through
-        an element constraint, and the sides of its lower convex hull as linear cuts."""
+        """Add the service lost with `short` agents missing: the sides of the lower convex
+        hull of the integer loss table as linear cuts, exact where the table is convex, and
+        the table itself through an element constraint where it is not (unless the model is
+        the relaxation, `exact_loss` False)."""
         cost = [int(round(x)) for x in loss * self.weights.under]
         if all(c == k * cost[1] for k, c in enumerate(cost)):
             self.objective.append(cost[1] * short)
             return
         lost = self.m.new_int_var(0, cost[-1], f"lost_{short.name}")
-        self.m.add_element(short, cost, lost)
-        for a, b in _lower_hull(cost):
+        hull = _lower_hull(cost)
+        for a, b in hull:
             self.m.add((b - a) * lost >= (b - a) * cost[a] + (cost[b] - cost[a]) * (short - a))
+        if len(hull) < len(cost) - 1:
+            self.nonconvex.append((short, cost, lost))
+            if self.exact_loss:
+                self.m.add_element(short, cost, lost)
         self.objective.append(lost)
+
+    def loss_error(self, solver: cp_model.CpSolver) -> int:
+        """How much more the solution's shortfalls cost under the exact tables than in the
+        model (0 when the model is exact)."""
+        return sum(cost[solver.value(short)] - solver.value(lost)
+                   for short, cost, lost in self.nonconvex)
 
     def _minimum_reason(self, skill: str, day: int) -> str:
         req = self.p.requirement
@@ -406,21 +832,23 @@ class _RotaModel:
 
     # --- Reading the solution ---------------------------------------------------------------
 
-    def result(self, solver: cp_model.CpSolver, status: Status, seconds: float) -> RotaResult:
+    def result(self, solver: cp_model.CpSolver, status: Status, seconds: float, *,
+               objective: float | None = None, bound: float | None = None) -> RotaResult:
+        """The rota of the solver's solution; `objective` and `bound` replace the solver's
+        when they were found otherwise (the exact cost of a relaxed rota, a better bound)."""
         p, step = self.p, self.step
         value = {key: int(solver.value(v)) for key, v in self.counts.items()}
         assignments = []
+        starts = self.break_starts(solver)
         for (day, t, skill), n in sorted(value.items(), key=lambda kv: (kv[0][0], kv[0][1])):
             if n == 0:
                 continue
             shift = p.shifts[t]
             start = day * DAY + shift.start_minute
-            # Each break's offsets, one per agent, handed out in order.
-            per_agent = [[o for o, v in offsets for _ in range(int(solver.value(v)))]
-                         for offsets in self.breaks[day, t, skill]]
-            plans = [tuple((start + offsets[a] * step,
-                            start + (offsets[a] + slot.length) * step, slot.paid)
-                           for slot, offsets in zip(shift.breaks, per_agent, strict=True))
+            # Each break's starts, one per agent, handed out in order.
+            plans = [tuple((starts[day, t, skill, b][a] * step,
+                            (starts[day, t, skill, b][a] + slot.length) * step, slot.paid)
+                           for b, slot in enumerate(shift.breaks))
                      for a in range(n)]
             common = dict(day=day, template=shift.name, skill=skill, start=start,
                           end=start + shift.minutes)
@@ -439,10 +867,39 @@ class _RotaModel:
             coverage[skill] = np.array(
                 [sum(c * int(solver.value(v)) for c, v in pairs) for pairs in by_interval],
                 dtype=np.int64).reshape(p.days, p.per_day)
-        objective, bound = solver.objective_value, solver.best_objective_bound
+        objective = solver.objective_value if objective is None else objective
+        bound = solver.best_objective_bound if bound is None else bound
         gap = 0.0 if status is Status.OPTIMAL or objective == 0 else (
             abs(objective - bound) / abs(objective))
         return _result(p, status, tuple(assignments), coverage, objective, bound, gap, seconds)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """The breaks of one break slot of the shifts counted by `count`: each may start from
+    interval `first` to `last` of the horizon."""
+
+    first: int
+    last: int
+    day: int
+    t: int
+    skill: str
+    b: int
+    count: cp_model.IntVar
+
+    @property
+    def key(self) -> tuple[int, int, str, int]:
+        return self.day, self.t, self.skill, self.b
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """Breaks of one skill and length, counted per interval of the horizon in `taking`."""
+
+    skill: str
+    length: int
+    jobs: list[_Job]
+    taking: dict[int, cp_model.IntVar]
 
 
 def _lower_hull(cost: list[int]) -> list[tuple[int, int]]:
@@ -457,6 +914,93 @@ def _lower_hull(cost: list[int]) -> list[tuple[int, int]]:
                 break
         hull.append(k)
     return list(zip(hull, hull[1:], strict=False))
+
+
+def _serves(problem: Problem, t: int, skill: str) -> bool:
+    skills = problem.shifts[t].skills
+    return skills is None or skill in skills
+
+
+def _eligible(problem: Problem, staff: list[Staff]) -> list[list[list[int]]]:
+    """For each person and day, the templates they may start: those `_forbidden` has no
+    reason against, serving one of their skills (the same tests, without the words)."""
+    shifts = problem.shifts
+    starts = np.array([s.start_minute for s in shifts])
+    ends = starts + np.array([s.minutes for s in shifts])
+    eligible = []
+    for person in staff:
+        serving = np.array([any(_serves(problem, t, skill) for skill in person.skills)
+                            for t in range(len(shifts))])
+        rows = []
+        for day in range(problem.days):
+            nxt = _wrap(problem, day + 1)
+            ok = serving.copy()
+            if day in person.leave or (problem.requirement.first_weekday + day) % 7 in (
+                    person.days_off):
+                ok[:] = False
+            if nxt is not None and nxt in person.leave:
+                ok &= ends <= DAY
+            if day in person.availability:
+                earliest, latest = person.availability[day]
+                ok &= (starts >= earliest) & (ends <= latest)
+            rows.append(np.flatnonzero(ok).tolist())
+        eligible.append(rows)
+    return eligible
+
+
+def _people_per_shift(problem: Problem, staff: list[Staff],
+                      eligible: list[list[list[int]]]) -> dict[tuple[int, int, str], list[int]]:
+    """The people who may work each (day, template, skill)."""
+    serving = {skill: {t for t in range(len(problem.shifts)) if _serves(problem, t, skill)}
+               for skill in problem.skills}
+    people: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    for i, person in enumerate(staff):
+        for skill in sorted(person.skills):
+            for day, templates in enumerate(eligible[i]):
+                for t in templates:
+                    if t in serving[skill]:
+                        people[day, t, skill].append(i)
+    return people
+
+
+def _paid_limits(problem: Problem, person: Staff) -> tuple[int, int, int | None]:
+    """Paid intervals over the horizon: the contract minimum (less the days on leave), the
+    contract maximum, and the 48-hour average cap (None when it does not apply)."""
+    scale = 60 / problem.requirement.interval_minutes / 7
+    days = problem.days
+    low = math.ceil(person.min_weekly_hours * scale * (days - len(person.leave)) - 1e-9)
+    high = math.floor(person.max_weekly_hours * scale * days + 1e-9)
+    cap = None
+    if not person.opted_out_of_48h and person.max_weekly_hours > AVERAGE_WEEKLY_HOURS_CAP:
+        cap = math.floor(AVERAGE_WEEKLY_HOURS_CAP * scale * days + 1e-9)
+    return low, high, cap
+
+
+def _forbidden(problem: Problem, person: Staff, day: int, shift: Shift) -> list[str]:
+    """Why `person` may not start `shift` on `day`: leave, availability, days off."""
+    reasons = []
+    end = shift.start_minute + shift.minutes
+    nxt = _wrap(problem, day + 1)
+    if day in person.leave or (end > DAY and nxt is not None and nxt in person.leave):
+        on_leave = day if day in person.leave else nxt
+        reasons.append(f"{person.name}: approved leave on "
+                       f"{day_label(problem.requirement, on_leave)}")
+    if day in person.availability:
+        start_ok, end_ok = person.availability[day]
+        if shift.start_minute < start_ok or end > end_ok:
+            reasons.append(f"{person.name}: available only {clock(start_ok)}-"
+                           f"{clock(end_ok)} on {day_label(problem.requirement, day)}")
+    if (problem.requirement.first_weekday + day) % 7 in person.days_off:
+        reasons.append(f"{person.name}: fixed days off on "
+                       + ", ".join(_weekday(d) for d in sorted(person.days_off)))
+    return reasons
+
+
+def _wrap(problem: Problem, day: int) -> int | None:
+    """`day` of the horizon, wrapped on a cyclic rota; None past the end otherwise."""
+    if 0 <= day < problem.days:
+        return day
+    return day % problem.days if problem.cyclic else None
 
 
 def _weekday(day: int) -> str:
