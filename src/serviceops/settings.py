@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "serviceops.sla",
     "serviceops.insights",
     "serviceops.workforce",
+    "serviceops.complaints",
 ]
 
 MIDDLEWARE = [

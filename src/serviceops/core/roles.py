@@ -37,22 +37,27 @@ class Perm(StrEnum):
     API_TOKENS = "api_tokens"
     MANAGE_KPIS = "manage_kpis"  # targets, manual KPI values, costs, the scorecard
     PLAN_WORKFORCE = "plan_workforce"  # forecasts, staffing plans, shift patterns, rotas
+    COMPLAINT_LOG = "complaint_log"  # record a complaint on a case one can see
+    COMPLAINT_HANDLE = "complaint_handle"  # work complaints: stages, RCA, actions, remedies
+    COMPLAINT_SETTINGS = "complaint_settings"  # regimes, letter templates, approval limits
 
 
-_WORKER = {Perm.CASE_WORK, Perm.CASE_NOTE, Perm.CUSTOMER_EDIT, Perm.API_TOKENS}
-_LEADER = _WORKER | {Perm.CASE_ASSIGN_OTHERS, Perm.CASE_BULK, Perm.CASE_MERGE}
+_WORKER = {Perm.CASE_WORK, Perm.CASE_NOTE, Perm.CUSTOMER_EDIT, Perm.API_TOKENS,
+           Perm.COMPLAINT_LOG}
+_LEADER = _WORKER | {Perm.CASE_ASSIGN_OTHERS, Perm.CASE_BULK, Perm.CASE_MERGE,
+                     Perm.COMPLAINT_HANDLE}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.AGENT: frozenset(_WORKER),
     Role.TEAM_LEADER: frozenset(_LEADER | {Perm.MANAGE_SETTINGS, Perm.PLAN_WORKFORCE}),
     Role.MANAGER: frozenset(
         _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS,
-                   Perm.MANAGE_KPIS, Perm.PLAN_WORKFORCE}
+                   Perm.MANAGE_KPIS, Perm.PLAN_WORKFORCE, Perm.COMPLAINT_SETTINGS}
     ),
     # The top of the escalation hierarchy (team leader → manager → head of service).
     Role.HEAD_OF_SERVICE: frozenset(
         _LEADER | {Perm.VIEW_ALL_TEAMS, Perm.IMPORT_EXPORT, Perm.MANAGE_SETTINGS,
-                   Perm.MANAGE_KPIS, Perm.PLAN_WORKFORCE}
+                   Perm.MANAGE_KPIS, Perm.PLAN_WORKFORCE, Perm.COMPLAINT_SETTINGS}
     ),
     Role.QUALITY_ANALYST: frozenset(
         {Perm.VIEW_ALL_TEAMS, Perm.CASE_NOTE, Perm.API_TOKENS}
