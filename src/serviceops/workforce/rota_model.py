@@ -48,10 +48,10 @@ _STATUS = {cp_model.OPTIMAL: Status.OPTIMAL, cp_model.FEASIBLE: Status.FEASIBLE,
 _DIAGNOSIS_SECONDS = 20.0
 # A named rota is decomposed (see `_solve_decomposed`) above this many person-shift choices.
 _EXACT_NAMED_CHOICES = 20_000
-# The share of the time limit given to the relaxation of a decomposed named rota, and the
-# seconds kept back for solving its greedy rota alone.
+# The share of the time limit given to the relaxation of a decomposed named rota, and of
+# the time left after the greedy rota that is kept for placing its breaks.
 _RELAXATION_SHARE = 0.25
-_FALLBACK_SECONDS = 5.0
+_BREAKS_SHARE = 0.4
 
 
 def solve(problem: Problem, staff: list[Staff] | None, weights: Weights, *, time_limit: float,
@@ -75,7 +75,10 @@ def solve(problem: Problem, staff: list[Staff] | None, weights: Weights, *, time
 
 
 def _solve_counts(problem: Problem, weights: Weights, deadline: float, workers: int,
-                  seed: int) -> RotaResult:
+                  seed: int, *, started: float | None = None,
+                  fixed: dict[tuple[int, int, str], int] | None = None,
+                  names: dict[tuple[int, int, str], list[str]] | None = None,
+                  extra: int = 0, floor: float | None = None) -> RotaResult:
     """Solve the anonymous model: first with each shortfall costed by the lower convex hull
     of its loss table, then, only if that optimum is not also optimal for the exact loss, the
     exact model hinted with it.
@@ -84,9 +87,22 @@ def _solve_counts(problem: Problem, weights: Weights, deadline: float, workers: 
     from below; when the relaxed rota costs the same under the exact tables, it is optimal.
     On the bank's week the shortfalls stay where the tables are convex and the exact model,
     whose element constraints slow the search several times, is never built.
+
+    With `fixed` counts only the breaks are placed, for the named rota of a decomposition:
+    `names` are the staff on each shift, `extra` the cost the model leaves out (the weekend
+    spread), and `floor` the lower bound known for every rota, which replaces the model's.
     """
-    started = time.perf_counter()
-    relaxed = _RotaModel(problem, None, weights, diagnose=False, exact_loss=False)
+    started = time.perf_counter() if started is None else started
+
+    def finish(model: _RotaModel, solver: cp_model.CpSolver, objective: float,
+               bound: float) -> RotaResult:
+        objective += extra
+        bound = min(objective, bound + extra if floor is None else floor)
+        status = Status.OPTIMAL if objective - bound < 1e-6 else Status.FEASIBLE
+        return model.result(solver, status, time.perf_counter() - started,
+                            objective=objective, bound=bound, names=names)
+
+    relaxed = _RotaModel(problem, None, weights, diagnose=False, exact_loss=False, fixed=fixed)
     solver = _counts_solver(deadline, workers, seed)
     status = solver.solve(relaxed.m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -95,21 +111,20 @@ def _solve_counts(problem: Problem, weights: Weights, deadline: float, workers: 
     objective = round(solver.objective_value) + relaxed.loss_error(solver)
     bound = solver.best_objective_bound
     if objective - bound < 1e-6 or deadline - time.perf_counter() < 0.5:
-        exact_status = Status.OPTIMAL if objective - bound < 1e-6 else Status.FEASIBLE
-        return relaxed.result(solver, exact_status, time.perf_counter() - started,
-                              objective=objective, bound=bound)
-    exact = _RotaModel(problem, None, weights, diagnose=False, exact_loss=True)
+        return finish(relaxed, solver, objective, bound)
+    exact = _RotaModel(problem, None, weights, diagnose=False, exact_loss=True, fixed=fixed)
     for key, count in exact.counts.items():
         exact.m.add_hint(count, solver.value(relaxed.counts[key]))
+    for pool, hinted in zip(exact.pools, relaxed.pools, strict=True):
+        for k, v in pool.taking.items():
+            exact.m.add_hint(v, solver.value(hinted.taking[k]))
     check = _counts_solver(deadline, workers, seed)
     status = check.solve(exact.m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
             check.objective_value > objective):
-        return relaxed.result(solver, Status.FEASIBLE, time.perf_counter() - started,
-                              objective=objective, bound=bound)
-    bound = max(bound, check.best_objective_bound)
-    return exact.result(check, Status.OPTIMAL if check.objective_value - bound < 1e-6
-                        else Status.FEASIBLE, time.perf_counter() - started, bound=bound)
+        return finish(relaxed, solver, objective, bound)
+    return finish(exact, check, round(check.objective_value),
+                  max(bound, check.best_objective_bound))
 
 
 def _counts_solver(deadline: float, workers: int, seed: int) -> cp_model.CpSolver:
@@ -161,30 +176,159 @@ def _solve_decomposed(problem: Problem, staff: list[Staff], eligible: list[list[
     bound = solver.best_objective_bound
     counts = {key: int(solver.value(v)) for key, v in relaxed.counts.items()}
     plans = _greedy(problem, staff, eligible, counts)
-    running = defaultdict(set)
-    for (day, t, _), n in counts.items():
-        if n:
-            running[day].add(t)
-    allowed = [[running[day] | ({plan.shifts[day][0]} if day in plan.shifts else set())
-                if plan.paid >= plan.low else set(eligible[i][day])
-                for day in range(problem.days)] for i, plan in enumerate(plans)]
-    for limited in (allowed, [[{plan.shifts[day][0]} if day in plan.shifts else set()
-                               for day in range(problem.days)] for plan in plans]):
-        model = _RotaModel(problem, staff, weights, diagnose=False, allowed=limited)
-        for (day, t, skill), members in model.people.items():
-            for i, y in members:
-                model.m.add_hint(y, plans[i].shifts.get(day) == (t, skill))
-        reserve = _FALLBACK_SECONDS if limited is allowed else 0.0
-        check = _solver(max(0.1, deadline - reserve - time.perf_counter()), workers, seed)
-        check.parameters.repair_hint = True
-        status = check.solve(model.m)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            objective = round(check.objective_value)
-            exact = objective - bound < 1e-6
-            return model.result(check, Status.OPTIMAL if exact else Status.FEASIBLE,
-                                time.perf_counter() - started, objective=objective,
-                                bound=min(bound, objective))
-    return _empty(problem, Status.UNKNOWN, (), time.perf_counter() - started)
+    # Keep a share of what is left for placing the breaks of the final rota.
+    _improve(problem, staff, eligible, plans, weights,
+             deadline - _BREAKS_SHARE * (deadline - time.perf_counter()))
+    names: dict[tuple[int, int, str], list[str]] = defaultdict(list)
+    for i, plan in enumerate(plans):
+        for day, (t, skill) in plan.shifts.items():
+            names[day, t, skill].append(staff[i].name)
+    return _solve_counts(problem, weights, deadline, workers, seed, started=started,
+                         fixed={key: len(people) for key, people in names.items()},
+                         names=names, extra=_weekend_spread_cost(problem, staff, plans, weights),
+                         floor=bound)
+
+
+def _improve(problem: Problem, staff: list[Staff], eligible: list[list[list[int]]],
+             plans: list[_Plan], weights: Weights, deadline: float) -> None:
+    """Improve `plans` in place until `deadline` or no move helps: for each person and day,
+    the template that most lowers the cost of coverage (breaks aside), and a shift added
+    on a free day or dropped, whenever every rule still holds."""
+    p = problem
+    starts = np.array([s.start for s in p.shifts])
+    lengths = np.array([s.length for s in p.shifts])
+    paid = np.array([s.paid for s in p.shifts])
+    costs = {skill: _Coverage(p, skill, weights) for skill in p.skills}
+    for plan in plans:
+        for day, (t, skill) in plan.shifts.items():
+            costs[skill].change(day * p.per_day + starts[t], lengths[t], +1)
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for i, plan in enumerate(plans):
+            if time.perf_counter() > deadline:
+                return
+            skills = [skill for skill in p.skills if skill in staff[i].skills]
+            for day in range(p.days):
+                first = day * p.per_day + starts
+                best = (-1e-6, None, None)
+                current = plan.shifts.get(day)
+                if current is not None:
+                    t0, k0 = current
+                    a0 = day * p.per_day + starts[t0]
+                    drop = costs[k0].removing(a0, lengths[t0]) - weights.paid * paid[t0]
+                    if plan.paid - paid[t0] >= plan.low and drop < best[0]:
+                        best = (drop, None, k0)
+                for skill in skills:
+                    if current is not None and current[1] != skill:
+                        continue
+                    ts = np.array([t for t in eligible[i][day] if _serves(p, t, skill)],
+                                  dtype=np.int64)
+                    if not ts.size:
+                        continue
+                    delta = costs[skill].moving(first[ts], lengths[ts],
+                                                None if current is None else a0,
+                                                None if current is None else lengths[t0])
+                    delta = delta + weights.paid * (paid[ts] - (0 if current is None
+                                                                 else paid[t0]))
+                    for j in np.argsort(delta, kind="stable"):
+                        if delta[j] >= best[0]:
+                            break
+                        t = int(ts[j])
+                        if current is not None and t == current[0]:
+                            continue
+                        if current is not None:
+                            del plan.shifts[day]
+                            plan.paid -= paid[t0]
+                        fits = plan.fits(day, t)
+                        if current is not None:
+                            plan.add(day, t0, k0)
+                        if fits:
+                            best = (delta[j], t, skill)
+                            break
+                if best[2] is None:
+                    continue
+                _, t, skill = best
+                if current is not None:
+                    del plan.shifts[day]
+                    plan.paid -= paid[t0]
+                    costs[k0].change(a0, lengths[t0], -1)
+                if t is not None:
+                    plan.add(day, t, skill)
+                    costs[skill].change(day * p.per_day + starts[t], lengths[t], +1)
+                improved = True
+
+
+class _Coverage:
+    """Agents per interval of one skill (breaks aside) and what one more or one fewer in
+    each interval would change in the objective, as running sums over a doubled horizon so
+    that any shift's change is two look-ups."""
+
+    def __init__(self, problem: Problem, skill: str, weights: Weights) -> None:
+        self.horizon = problem.days * problem.per_day
+        self.cyclic = problem.cyclic
+        self.need = np.asarray(problem.requirement.required[skill], dtype=np.int64).ravel()
+        table = problem.loss[skill].reshape(self.horizon, -1) * weights.under
+        # Cost of being s short, s = 0..need, then over-staffing at `over` an agent.
+        self.table, self.over = table, weights.over
+        self.agents = np.zeros(self.horizon, dtype=np.int64)
+        self._sums()
+
+    def _cost(self, agents: np.ndarray) -> np.ndarray:
+        short = np.clip(self.need - agents, 0, self.need)
+        cost = np.take_along_axis(self.table, short[:, None], axis=1)[:, 0]
+        return cost + self.over * np.maximum(agents - self.need, 0)
+
+    def _sums(self) -> None:
+        now = self._cost(self.agents)
+        more = self._cost(self.agents + 1) - now
+        fewer = self._cost(np.maximum(self.agents - 1, 0)) - now
+        pad = (lambda a: np.concatenate([a, a])) if self.cyclic else (
+            lambda a: np.concatenate([a, np.zeros_like(a)]))
+        self.more = np.concatenate([[0.0], np.cumsum(pad(more))])
+        self.fewer = np.concatenate([[0.0], np.cumsum(pad(fewer))])
+
+    def change(self, first: int, length: int, by: int) -> None:
+        slots = np.arange(first, first + length)
+        if self.cyclic:
+            slots %= self.horizon
+        else:
+            slots = slots[slots < self.horizon]
+        self.agents[slots] += by
+        self._sums()
+
+    def removing(self, first: int, length: int) -> float:
+        return float(self.fewer[first + length] - self.fewer[first])
+
+    def moving(self, firsts: np.ndarray, lengths: np.ndarray, old_first: int | None,
+               old_length: int | None) -> np.ndarray:
+        """The change of cost of starting each of `firsts` (with `lengths`) instead of the
+        shift at `old_first`, if any, on the same day."""
+        ends = firsts + lengths
+        added = self.more[ends] - self.more[firsts]
+        if old_first is None:
+            return added
+        old_end = old_first + old_length
+        low, high = np.maximum(firsts, old_first), np.minimum(ends, old_end)
+        both = np.where(high > low, 1, 0)
+        high = np.where(both, high, low)
+        overlap_more = self.more[high] - self.more[low]
+        overlap_fewer = self.fewer[high] - self.fewer[low]
+        removed = self.fewer[old_end] - self.fewer[old_first]
+        return added - overlap_more + removed - overlap_fewer
+
+
+def _weekend_spread_cost(problem: Problem, staff: list[Staff], plans: list[_Plan],
+                         weights: Weights) -> int:
+    """The weekend term of the objective (`_RotaModel._weekend_spread`) for `plans`."""
+    weekend = [d for d in range(problem.days)
+               if (problem.requirement.first_weekday + d) % 7 >= 5]
+    counts = [sum(d in plan.shifts for d in weekend) for person, plan in zip(
+        staff, plans, strict=True)
+        if not set(weekend) & set(person.leave) and not {5, 6} & set(person.days_off)]
+    if not weekend or len(counts) < 2:
+        return 0
+    return weights.weekend_spread * (max(counts) - min(counts))
 
 
 class _Plan:
@@ -429,10 +573,13 @@ class _RotaModel:
     def __init__(self, problem: Problem, staff: list[Staff] | None, weights: Weights, *,
                  diagnose: bool, exact_loss: bool = True,
                  relaxing: tuple[list[Staff], list[list[list[int]]]] | None = None,
-                 allowed: list[list[set[int]]] | None = None) -> None:
+                 allowed: list[list[set[int]]] | None = None,
+                 fixed: dict[tuple[int, int, str], int] | None = None) -> None:
         """`relaxing`: staff whose named rota the anonymous model relaxes, and the templates
         each may start per day (see `_anonymous`);
-        `allowed[i][day]`: the only templates person i may start that day (all when None)."""
+        `allowed[i][day]`: the only templates person i may start that day (all when None);
+        `fixed`: the number of agents on each (day, template, skill), none elsewhere (the
+        model then only places the breaks)."""
         self.p, self.staff, self.weights, self.diagnose = problem, staff, weights, diagnose
         self.exact_loss = exact_loss
         # (shortfall, its cost table, the cost in the model) where the table is not convex.
@@ -447,10 +594,17 @@ class _RotaModel:
         self.pools: list[_Pool] = []
         self.explicit: list[tuple[_Job, int, list[tuple[int, cp_model.IntVar]]]] = []
         self.people: dict[tuple[int, int, str], list[tuple[int, cp_model.IntVar]]] = {}
+        # Upper and (where above 0) lower bounds of the count and break variables.
         self.caps: dict[int, int] = {}
+        self.floors: dict[int, int] = {}
         self.work: dict[str, list] = {}
         self.objective: list = []
-        if staff is None:
+        if fixed is not None:
+            for (day, t, skill), n in fixed.items():
+                count = self._count(day, t, skill, n)
+                self.m.add(count == n)
+                self.floors[count.index] = n
+        elif staff is None:
             self._anonymous(relaxing)
         else:
             self._named(staff, allowed)
@@ -525,6 +679,8 @@ class _RotaModel:
         cap = self.caps[job.count.index]
         offsets = [(k, self.m.new_int_var(0, cap, f"b_{job.day}_{job.t}_{job.skill}_{job.b}_{k}"))
                    for k in range(job.first, job.last + 1)]
+        for _, v in offsets:
+            self.caps[v.index] = cap
         self.m.add(sum(v for _, v in offsets) == job.count)
         return offsets
 
@@ -544,8 +700,9 @@ class _RotaModel:
         for k in range(first, last + 1):
             open_at = [j.count for j in jobs if j.first <= k <= j.last]
             still_open = [j.count for j in jobs if j.first <= k < j.last]
-            taking[k] = self.m.new_int_var(0, sum(self.caps[c.index] for c in open_at),
-                                           f"w_{skill}_{length}_{k}")
+            cap = sum(self.caps[c.index] for c in open_at)
+            taking[k] = self.m.new_int_var(0, cap, f"w_{skill}_{length}_{k}")
+            self.caps[taking[k].index] = cap
             after = self.m.new_int_var(0, sum(self.caps[c.index] for c in still_open),
                                        f"owed_{skill}_{length}_{k}")
             self.m.add(after == (owed if owed is not None else 0) + sum(opening[k])
@@ -790,30 +947,35 @@ class _RotaModel:
                     if pairs:
                         self.objective.append(self.weights.over * on_phones)
                     continue
-                short = self.m.new_int_var(0, need, f"short_{skill}_{g}")
                 most = sum(self.caps.get(v.index, 0) for c, v in pairs if c > 0)
+                least = sum(self.floors.get(v.index, 0) if c > 0 else
+                            -self.caps.get(v.index, 0) for c, v in pairs)
+                fewest = max(0, need - most)
+                largest = max(fewest, min(need, need - least))
+                short = self.m.new_int_var(fewest, largest, f"short_{skill}_{g}")
                 over = self.m.new_int_var(0, max(0, most - need), f"over_{skill}_{g}")
                 self.m.add(on_phones + short - over == need)
                 self.objective.append(self.weights.over * over)
-                self._shortfall_cost(short, loss[g, :need + 1])
+                self._shortfall_cost(short, loss[g, :need + 1], fewest, largest)
 
-    def _shortfall_cost(self, short, loss: np.ndarray) -> None:
+    def _shortfall_cost(self, short, loss: np.ndarray, fewest: int, most: int) -> None:
         """Add the service lost with `short` agents missing: the sides of the lower convex
         hull of the integer loss table as linear cuts, exact where the table is convex, and
         the table itself through an element constraint where it is not (unless the model is
-        the relaxation, `exact_loss` False)."""
+        the relaxation, `exact_loss` False). `short` lies from `fewest` to `most`: only that
+        part of the table shapes the hull (a narrow one when the shifts are fixed)."""
         cost = [int(round(x)) for x in loss * self.weights.under]
         if all(c == k * cost[1] for k, c in enumerate(cost)):
             self.objective.append(cost[1] * short)
             return
-        lost = self.m.new_int_var(0, cost[-1], f"lost_{short.name}")
-        hull = _lower_hull(cost)
+        lost = self.m.new_int_var(cost[fewest], cost[most], f"lost_{short.name}")
+        hull = [(a + fewest, b + fewest) for a, b in _lower_hull(cost[fewest:most + 1])]
         for a, b in hull:
             self.m.add((b - a) * lost >= (b - a) * cost[a] + (cost[b] - cost[a]) * (short - a))
-        if len(hull) < len(cost) - 1:
+        if len(hull) < most - fewest:
             self.nonconvex.append((short, cost, lost))
             if self.exact_loss:
-                self.m.add_element(short, cost, lost)
+                self.m.add_element(short - fewest, cost[fewest:most + 1], lost)
         self.objective.append(lost)
 
     def loss_error(self, solver: cp_model.CpSolver) -> int:
@@ -833,9 +995,11 @@ class _RotaModel:
     # --- Reading the solution ---------------------------------------------------------------
 
     def result(self, solver: cp_model.CpSolver, status: Status, seconds: float, *,
-               objective: float | None = None, bound: float | None = None) -> RotaResult:
+               objective: float | None = None, bound: float | None = None,
+               names: dict[tuple[int, int, str], list[str]] | None = None) -> RotaResult:
         """The rota of the solver's solution; `objective` and `bound` replace the solver's
-        when they were found otherwise (the exact cost of a relaxed rota, a better bound)."""
+        when they were found otherwise (the exact cost of a relaxed rota, a better bound);
+        `names` gives the staff on each counted shift when the model has no people."""
         p, step = self.p, self.step
         value = {key: int(solver.value(v)) for key, v in self.counts.items()}
         assignments = []
@@ -852,7 +1016,10 @@ class _RotaModel:
                      for a in range(n)]
             common = dict(day=day, template=shift.name, skill=skill, start=start,
                           end=start + shift.minutes)
-            if self.staff is None:
+            if names is not None:
+                assignments += [Assignment(**common, breaks=plan, staff=name)
+                                for name, plan in zip(names[day, t, skill], plans, strict=True)]
+            elif self.staff is None:
                 grouped = defaultdict(int)
                 for plan in plans:
                     grouped[plan] += 1

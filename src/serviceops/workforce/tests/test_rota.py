@@ -121,6 +121,26 @@ def test_a_night_shift_covers_the_next_morning_and_wraps_round_a_cyclic_rota():
     assert straight.coverage["calls"][1].tolist() == required[1].tolist()
 
 
+def test_a_relaxed_optimum_that_the_exact_loss_makes_dearer_is_solved_again_exactly():
+    # 08:00 needs two agents, 09:00 one; the only shift runs 08-10. At 08:00 the first agent
+    # short costs 90 and the second 10 more (not convex: the hull charges 50 each), at
+    # 09:00 an agent short costs 1,000. One agent costs 20 + 90 = 110 (70 on the hull); two
+    # cost 40 paid + 40 over at 09:00 = 80, the true optimum.
+    required = hours((8, 9, 2), (9, 10, 1))
+    curve = np.zeros((1, 24, 3))
+    curve[0, 8] = [0.0, 0.1, 1.0]
+    curve[0, 9] = [0.0, 1.0, 1.0]
+    volume = np.ones((1, 24))
+    volume[0, 8] = 0.1
+
+    result = solve_anonymous(calls(required, service_level={"calls": curve},
+                                   volume={"calls": volume}), [shift("X", 8, 2)])
+
+    assert result.status is Status.OPTIMAL
+    assert [a.agents for a in result.assignments] == [2]
+    assert result.objective == 80 and result.best_bound == 80 and result.gap == 0.0
+
+
 def test_breaks_are_placed_inside_their_window_and_never_in_the_first_or_last_hour():
     quarter = np.zeros((1, 96), dtype=np.int64)
     quarter[0, 32:68] = 2  # 08:00-17:00, two agents
@@ -259,6 +279,117 @@ def test_a_contract_minimum_makes_staff_work_even_when_over_staffed():
 
     assert len(shifts_of(result, "Ann")) == 2
     assert result.over["calls"].sum() == 4
+
+
+# --- Large rosters: the decomposition ------------------------------------------------------
+
+
+def decomposition_case() -> tuple[Requirement, list[ShiftTemplate], list[Staff]]:
+    required = every_day(6, 22, 3)
+    required[:, 22:] = 1
+    required[:, :6] = 1
+    required[4, 10:14] = 5  # a busy Friday midday
+    templates = [shift("early", 6, 8), shift("mid", 10, 6), shift("late", 14, 8),
+                 shift("night", 22, 8)]
+    staff = [person(f"full{i}", min_weekly_hours=30, max_weekly_hours=40,
+                    consecutive_days_off=2) for i in range(6)]
+    staff += [person(f"part{i}", min_weekly_hours=12, max_weekly_hours=20,
+                     availability=dict.fromkeys(range(7), (6 * 60, 16 * 60)))
+              for i in range(3)]
+    staff += [person("weekday", min_weekly_hours=20, days_off=frozenset({5, 6})),
+              person("leave", min_weekly_hours=14, leave=frozenset({2, 3})),
+              person("long", max_weekly_hours=60, opted_out_of_48h=False)]
+    return calls(required), templates, staff
+
+
+def broken_rules(result, staff: list[Staff]) -> list[str]:
+    """Every hard rule checked from the assignments alone, on a cyclic week."""
+    week, broken = 7 * 24 * 60, []
+    for member in staff:
+        mine = sorted((a for a in result.assignments if a.staff == member.name),
+                      key=lambda a: a.start)
+        days = [a.day for a in mine]
+        if len(set(days)) != len(days):
+            broken.append(f"{member.name}: two shifts on a day")
+        worked = sum(a.end - a.start - sum(e - s for s, e, paid in a.breaks if not paid)
+                     for a in mine) / 60
+        low = member.min_weekly_hours * (7 - len(member.leave)) / 7
+        if not low <= worked <= min(member.max_weekly_hours, 48):
+            broken.append(f"{member.name}: {worked} h")
+        for a in mine:
+            if a.day in member.leave or (a.end > (a.day + 1) * 1440
+                                         and (a.day + 1) % 7 in member.leave):
+                broken.append(f"{member.name}: works on leave")
+            if a.day % 7 in member.days_off:
+                broken.append(f"{member.name}: works a day off")
+            if a.day in member.availability:
+                earliest, latest = member.availability[a.day]
+                if a.start - a.day * 1440 < earliest or a.end - a.day * 1440 > latest:
+                    broken.append(f"{member.name}: outside availability")
+        for a, b in zip(mine, mine[1:] + [None], strict=True):
+            if b is None and len(mine) > 1:
+                b = mine[0]
+            if b is not None and b is not a and (b.start - a.end) % week < 11 * 60:
+                broken.append(f"{member.name}: less than 11 h rest")
+        by_day = {a.day: a for a in mine}
+        if not any(weekly_rest(by_day, day) for day in range(7)):
+            broken.append(f"{member.name}: no weekly rest")
+        run = member.consecutive_days_off
+        if run and not any(all((first + k) % 7 not in by_day for k in range(run))
+                           for first in range(7)):
+            broken.append(f"{member.name}: no {run} days off in a row")
+    return broken
+
+
+def weekly_rest(by_day: dict, day: int) -> bool:
+    """No shift starts on `day` and, when both days either side are worked, 24 h lie
+    between their shifts."""
+    before, after = by_day.get((day - 1) % 7), by_day.get((day + 1) % 7)
+    return day not in by_day and (before is None or after is None or (
+        (after.start - before.end) % (7 * 24 * 60) >= 24 * 60))
+
+
+def test_a_decomposed_named_rota_keeps_every_working_time_rule_and_reports_its_gap():
+    requirement, templates, staff = decomposition_case()
+
+    result = solve_named(requirement, templates, staff, method="decomposed", time_limit=20)
+
+    assert result.status in (Status.FEASIBLE, Status.OPTIMAL)
+    assert broken_rules(result, staff) == []
+    assert result.best_bound <= result.objective
+    assert result.gap == pytest.approx((result.objective - result.best_bound)
+                                       / result.objective)
+    # The coverage reported is that of the assignments, breaks excluded.
+    covered = np.zeros(7 * 24, dtype=np.int64)
+    for a in result.assignments:
+        for minute in range(a.start, a.end, 60):
+            if not any(s <= minute < e for s, e, _ in a.breaks):
+                covered[minute // 60 % (7 * 24)] += 1
+    np.testing.assert_array_equal(result.coverage["calls"].ravel(), covered)
+
+
+def test_the_decomposition_bound_is_below_the_exact_optimum_and_its_rota_above():
+    required = every_day(6, 22, 1)
+    required[4, 10:14] = 2
+    templates = [shift("early", 6, 8), shift("late", 14, 8), shift("mid", 10, 4)]
+    staff = [person("Ann", min_weekly_hours=30, consecutive_days_off=2),
+             person("Bob", min_weekly_hours=12, max_weekly_hours=20,
+                    availability=dict.fromkeys(range(7), (6 * 60, 16 * 60))),
+             person("Cy", min_weekly_hours=20, days_off=frozenset({5, 6}))]
+
+    decomposed = solve_named(calls(required), templates, staff, method="decomposed",
+                             time_limit=10)
+    exact = solve_named(calls(required), templates, staff, method="exact", time_limit=30)
+
+    assert exact.status is Status.OPTIMAL
+    assert broken_rules(exact, staff) == []
+    assert decomposed.best_bound <= exact.objective <= decomposed.objective
+
+
+def test_an_unknown_solving_method_is_refused():
+    with pytest.raises(ValueError, match="method must be"):
+        solve_named(calls(hours((9, 13, 1))), [shift("A", 9, 4)], [person("Ann")],
+                    method="fastest")
 
 
 # --- Infeasible rotas and bad input ---------------------------------------------------------
