@@ -1,0 +1,609 @@
+"""Complaint analysis (DO4 item 8): the read model behind the analysis page, its CSV export
+and `benchmarks/bench_complaints.py`.
+
+For the complaints received in a period (local dates, both included), within what a user may
+see (`complaint_scope`) and optional filters, every figure is an aggregate query: volumes,
+uphold rate, time to acknowledge and to resolve (median, 90th percentile), deadlines met,
+complaints still open past their final deadline, repeat complainants, root causes and
+recovery cost, each with the previous period beside it, plus one breakdown and the Paretos
+of root causes and categories. No complaint is loaded into Python to compute a figure; the
+rows that cross into Python are one per group, cause or gesture kind.
+
+Times are elapsed (calendar) seconds from receipt, not business time: the deadlines already
+carry the regime's business days, so "met" is judged against them exactly, and the durations
+describe what the customer lived through.
+
+Percentiles are continuous (interpolated), as `insights.sources`: PostgreSQL computes them
+with `percentile_cont`; SQLite has no percentile function, so it reads the one column of
+known durations, sorted by the database, and interpolates the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    F,
+    Field,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from serviceops.complaints.models import (
+    Cause,
+    Complaint,
+    ComplaintCategory,
+    ComplaintCause,
+    Fishbone,
+    Gesture,
+    Outcome,
+    Severity,
+)
+from serviceops.complaints.selectors import complaint_scope
+from serviceops.insights import spc
+from serviceops.insights.selectors import local_midnight, period_bounds, previous_period
+from serviceops.people.models import Team
+
+BREAKDOWNS = ("category", "product", "team", "severity", "month", "week")
+QUANTILES = (0.5, 0.9)
+UPHELD = (Outcome.UPHELD, Outcome.PARTLY_UPHELD)
+DECIDED = (*UPHELD, Outcome.NOT_UPHELD)  # withdrawn complaints were never decided
+NO_PRODUCT = "(no product)"
+NO_GROUP = "(none)"
+
+
+# --- period and filters ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates `first` to `last` (both included) and the instants [start, end)."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, first: date, last: date) -> Period:
+        return cls(first, last, *period_bounds(first, last))
+
+    def previous(self) -> Period:
+        """The period of the same length just before (a whole month, quarter or year is
+        compared with the previous one), as the KPI dashboard does."""
+        return Period.of(*previous_period(self.first, self.last))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional filters; a category stands for itself and its sub-categories."""
+
+    team_id: int | None = None
+    category_id: int | None = None
+    product: str = ""
+    severity: int | None = None
+
+    def q(self) -> Q:
+        q = Q()
+        if self.team_id is not None:
+            q &= Q(team_id=self.team_id)
+        if self.category_id is not None:
+            q &= Q(category_id=self.category_id) | Q(category__parent_id=self.category_id)
+        if self.product:
+            q &= Q(product=self.product)
+        if self.severity is not None:
+            q &= Q(severity=self.severity)
+        return q
+
+
+def complaints_in(user, *, period: Period, filters: Filters = Filters()) -> QuerySet[Complaint]:
+    """The complaints `user` may see that were received in `period` and meet `filters`."""
+    return complaint_scope(user).filter(filters.q(), received_at__gte=period.start,
+                                        received_at__lt=period.end)
+
+
+# --- SQL pieces ------------------------------------------------------------------------------
+
+class Seconds(Func):
+    """Seconds from the second expression to the first (NULL if either is NULL)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, arg_joiner=" - ",
+                           template="EXTRACT(EPOCH FROM (%(expressions)s))::float8", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # julianday() keeps about 0.05 ms of precision at today's dates: rounded to the
+        # millisecond, both databases give the same figures.
+        return self.as_sql(compiler, connection, arg_joiner=") - julianday(",
+                           template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
+                           **extra)
+
+
+class Quantiles(Aggregate):
+    """PostgreSQL: the continuous percentiles QUANTILES of an expression, as one array."""
+
+    function = "percentile_cont"
+    template = ("%(function)s(ARRAY[" + ", ".join(str(q) for q in QUANTILES)
+                + "]) WITHIN GROUP (ORDER BY %(expressions)s)")
+    output_field = Field()  # a list of floats, passed through unconverted
+
+
+def quantile(ordered: list[float], q: float) -> float:
+    """The continuous percentile `q` (0-1) of sorted values, as `percentile_cont`."""
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+DURATIONS = {
+    "acknowledge": Seconds(F("acknowledged_at"), F("received_at")),
+    "resolve": Seconds(F("resolved_at"), F("received_at")),
+}
+
+
+def _conditions(now: datetime) -> dict[str, Q]:
+    """Named conditions on a complaint; the figures count them. A deadline is judged once it
+    is met or has passed at `now`; a complaint not yet due is not judged either way."""
+    still_open = Q(resolved_at__isnull=True, closed_at__isnull=True)
+    ack_judged = Q(acknowledge_due__isnull=False) & (
+        Q(acknowledged_at__isnull=False) | Q(acknowledge_due__lt=now))
+    final_judged = Q(resolved_at__isnull=False) | (still_open & Q(final_due__lt=now))
+    return {
+        "decided": Q(outcome__in=DECIDED),
+        "upheld": Q(outcome__in=UPHELD),
+        "acknowledged": Q(acknowledged_at__isnull=False),
+        "resolved": Q(resolved_at__isnull=False),
+        "ack_judged": ack_judged,
+        "ack_on_time": ack_judged & Q(acknowledged_at__lte=F("acknowledge_due")),
+        "final_judged": final_judged,
+        "final_on_time": final_judged & Q(resolved_at__lte=F("final_due")),
+        "summary": Q(resolved_at__isnull=False, summary_resolution=True),
+        "open": still_open,
+        "open_overdue": still_open & Q(final_due__lt=now),
+    }
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The counted figures of a set of complaints; times in elapsed seconds."""
+
+    volume: int = 0
+    decided: int = 0
+    upheld: int = 0  # upheld or partly upheld
+    acknowledged: int = 0
+    resolved: int = 0
+    ack_judged: int = 0
+    ack_on_time: int = 0
+    final_judged: int = 0
+    final_on_time: int = 0
+    summary: int = 0
+    open: int = 0
+    open_overdue: int = 0
+    acknowledge_median: float | None = None
+    acknowledge_p90: float | None = None
+    resolve_median: float | None = None
+    resolve_p90: float | None = None
+
+    @property
+    def uphold_rate(self) -> float | None:
+        """Upheld and partly upheld over decided (withdrawn and undecided left out)."""
+        return _rate(self.upheld, self.decided)
+
+    @property
+    def ack_on_time_rate(self) -> float | None:
+        return _rate(self.ack_on_time, self.ack_judged)
+
+    @property
+    def final_on_time_rate(self) -> float | None:
+        return _rate(self.final_on_time, self.final_judged)
+
+    @property
+    def summary_rate(self) -> float | None:
+        """Summary resolutions over resolved complaints."""
+        return _rate(self.summary, self.resolved)
+
+    @property
+    def open_overdue_rate(self) -> float | None:
+        """Still open past the final deadline, over all complaints received."""
+        return _rate(self.open_overdue, self.volume)
+
+
+def _figures(queryset: QuerySet[Complaint], *, now: datetime, group=None) -> dict:
+    """{group value: Figures} in one aggregate query (and, on SQLite, one sorted read of the
+    known durations of each kind). Without `group`, {None: Figures} even for no complaint."""
+    conditions = _conditions(now)
+    aggregates = {"volume": Count("pk"),
+                  **{name: Count("pk", filter=q) for name, q in conditions.items()}}
+    postgres = _postgres()
+    if postgres:
+        aggregates.update({f"q_{kind}": Quantiles(expr) for kind, expr in DURATIONS.items()})
+    queryset = queryset.order_by()
+    if group is None:
+        found = [(None, queryset.aggregate(**aggregates))]
+    else:
+        found = [(row.pop("g"), row) for row in
+                 queryset.annotate(g=group).values("g").annotate(**aggregates)]
+    quantiles = {} if postgres else _sqlite_quantiles(queryset, group)
+    out: dict = {}
+    for g, row in found:
+        extra = {}
+        for kind in DURATIONS:
+            values = row.pop(f"q_{kind}", None) if postgres else quantiles.get((g, kind))
+            if values:
+                extra[f"{kind}_median"], extra[f"{kind}_p90"] = values
+        out[g] = Figures(**row, **extra)
+    return out
+
+
+def _sqlite_quantiles(queryset: QuerySet[Complaint], group) -> dict:
+    """{(group, kind): [median, p90]} from each kind's known durations, sorted by SQLite."""
+    out: dict = {}
+    for kind, expr in DURATIONS.items():
+        known = queryset.annotate(v=expr).filter(v__isnull=False)
+        if group is None:
+            ordered = list(known.order_by("v").values_list("v", flat=True))
+            if ordered:
+                out[None, kind] = [quantile(ordered, q) for q in QUANTILES]
+            continue
+        values = known.annotate(g=group).order_by("g", "v").values_list("g", "v")
+        for g, rows in itertools.groupby(values, key=lambda row: row[0]):
+            ordered = [v for _, v in rows]
+            out[g, kind] = [quantile(ordered, q) for q in QUANTILES]
+    return out
+
+
+# --- breakdowns ------------------------------------------------------------------------------
+
+def _group_expression(by: str):
+    return {"category": F("category_id"), "product": F("product"), "team": F("team_id"),
+            "severity": F("severity"), "month": TruncMonth("received_at"),
+            "week": TruncWeek("received_at")}[by]
+
+
+def group_labels(by: str, keys: list) -> dict:
+    """{group key: label in words} for the keys of a breakdown."""
+    if by == "category":
+        names = {c.pk: str(c) for c in ComplaintCategory.objects.filter(
+            pk__in=[k for k in keys if k is not None]).select_related("parent")}
+        return {k: names.get(k, NO_GROUP) for k in keys}
+    if by == "team":
+        names = dict(Team.objects.filter(pk__in=[k for k in keys if k is not None])
+                     .values_list("pk", "name"))
+        return {k: names.get(k, NO_GROUP) for k in keys}
+    if by == "severity":
+        return {k: Severity(k).label.split(":")[0] for k in keys}
+    if by == "product":
+        return {k: k or NO_PRODUCT for k in keys}
+    if by == "month":
+        return {k: k.strftime("%b %Y") for k in keys}
+    return {k: "Week of " + k.strftime("%-d %b %Y") for k in keys}
+
+
+def group_key(by: str, key) -> str:
+    """The key of a group as it travels in a URL (drill-down)."""
+    if key is None:
+        return ""
+    if by in ("month", "week"):
+        return key.date().isoformat()
+    return str(key)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: object
+    label: str
+    figures: Figures
+    previous_volume: int
+
+
+# --- repeat complainants, causes, cost ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Repeats:
+    """Customers with two or more complaints in the period, and how many complaints those
+    customers made (out of `volume`)."""
+
+    customers: int
+    complaints: int
+    volume: int
+
+    @property
+    def share(self) -> float | None:
+        return _rate(self.complaints, self.volume)
+
+
+def _repeats(queryset: QuerySet[Complaint], volume: int) -> Repeats:
+    per_customer = (queryset.order_by().filter(customer__isnull=False).values("customer")
+                    .annotate(n=Count("pk")).filter(n__gte=2))
+    found = per_customer.aggregate(customers=Count("customer"), complaints=Sum("n"))
+    return Repeats(found["customers"] or 0, found["complaints"] or 0, volume)
+
+
+@dataclass(frozen=True)
+class CauseTrend:
+    """Complaints with a root cause (or a fishbone category) now and in the previous period."""
+
+    key: str  # cause id, or fishbone category
+    label: str
+    fishbone: str
+    count: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+    @property
+    def change_share(self) -> float | None:
+        return _rate(self.change, self.previous)
+
+    @property
+    def direction(self) -> str:
+        """"falling", "rising", "unchanged" or "new" (none in the previous period)."""
+        if self.count == self.previous:
+            return "unchanged"
+        if self.previous == 0:
+            return "new"
+        return "falling" if self.count < self.previous else "rising"
+
+
+def _in_both(period: Period, previous: Period):
+    now = Q(received_at__gte=period.start, received_at__lt=period.end)
+    before = Q(received_at__gte=previous.start, received_at__lt=previous.end)
+    return now, before
+
+
+def _scoped_children(model, user, *, period: Period, previous: Period, filters: Filters):
+    """Rows of `model` (a complaint's causes or gestures, which carry its receipt) received in
+    either period, restricted to the complaints the user may see and the filters select."""
+    rows = model.objects.filter(received_at__gte=previous.start, received_at__lt=period.end)
+    complaints = complaint_scope(user).filter(filters.q())
+    if complaints.query.where:  # a subquery only when it selects something less than all
+        rows = rows.filter(complaint__in=complaints.filter(
+            received_at__gte=previous.start, received_at__lt=period.end).values("pk"))
+    return rows.order_by()
+
+
+def _causes(user, *, period: Period, previous: Period, filters: Filters):
+    """(per cause, per fishbone category), each CauseTrend list largest count first."""
+    rows = _scoped_children(ComplaintCause, user, period=period, previous=previous,
+                            filters=filters)
+    now, before = _in_both(period, previous)
+    fishbone = dict(Fishbone.choices)
+    causes = [
+        CauseTrend(str(r["cause"]), f"{fishbone[r['cause__category']]} › {r['cause__name']}",
+                   r["cause__category"], r["n"], r["p"])
+        for r in rows.values("cause", "cause__name", "cause__category").annotate(
+            n=Count("pk", filter=now), p=Count("pk", filter=before))]
+    categories = [
+        CauseTrend(r["cause__category"], fishbone[r["cause__category"]], r["cause__category"],
+                   r["n"], r["p"])
+        for r in rows.values("cause__category").annotate(
+            n=Count("complaint", distinct=True, filter=now),
+            p=Count("complaint", distinct=True, filter=before))]
+
+    def order(t):
+        return (-t.count, -t.previous, t.label)
+    return sorted(causes, key=order), sorted(categories, key=order)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Service-recovery gestures on the complaints received in the period."""
+
+    by_kind: dict[str, Decimal]  # kind label → total
+    gestures: int
+    total: Decimal
+    volume: int
+
+    @property
+    def per_complaint(self) -> Decimal | None:
+        """Total cost over every complaint received (with a gesture or not)."""
+        return (self.total / self.volume).quantize(Decimal("0.01")) if self.volume else None
+
+
+def _costs(user, *, period: Period, previous: Period, filters: Filters,
+           volumes: tuple[int, int]) -> tuple[Cost, Cost]:
+    rows = _scoped_children(Gesture, user, period=period, previous=previous, filters=filters)
+    now, before = _in_both(period, previous)
+    labels = dict(Gesture.Kind.choices)
+    found = list(rows.values("kind").annotate(
+        n=Count("pk", filter=now), p=Count("pk", filter=before),
+        amount_n=Sum("amount", filter=now), amount_p=Sum("amount", filter=before)
+    ).order_by("kind"))
+    out = []
+    for count, amount, volume in (("n", "amount_n", volumes[0]), ("p", "amount_p", volumes[1])):
+        by_kind = {labels[r["kind"]]: r[amount] or Decimal(0) for r in found if r[count]}
+        out.append(Cost(by_kind, sum(r[count] for r in found),
+                        sum(by_kind.values(), Decimal(0)), volume))
+    return out[0], out[1]
+
+
+# --- the whole analysis ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Analysis:
+    period: Period
+    previous: Period
+    filters: Filters
+    by: str
+    totals: Figures
+    previous_totals: Figures
+    rows: list[GroupRow]
+    repeats: Repeats
+    previous_repeats: Repeats
+    causes: list[CauseTrend]
+    fishbone: list[CauseTrend]
+    cost: Cost
+    previous_cost: Cost
+    cause_pareto: list[spc.ParetoRow]
+    category_pareto: list[spc.ParetoRow]
+    # Pareto label → drill-down key (cause id, category id) for the page's links.
+    pareto_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def causes_verdict(self) -> str:
+        return causes_in_words(self.causes, self.fishbone)
+
+
+def complaint_analysis(user, *, first: date, last: date, filters: Filters = Filters(),
+                       by: str = "category", now: datetime) -> Analysis:
+    """Every figure of the analysis for the complaints `user` may see received from `first`
+    to `last` (local dates, included), with the previous period beside them, broken down
+    `by` one of BREAKDOWNS. Deadlines not yet due at `now` are not judged."""
+    if by not in BREAKDOWNS:
+        raise ValueError(f"Unknown breakdown {by!r}: choose one of {', '.join(BREAKDOWNS)}.")
+    period = Period.of(first, last)
+    previous = period.previous()
+    current = complaints_in(user, period=period, filters=filters)
+    before = complaints_in(user, period=previous, filters=filters)
+    totals = _figures(current, now=now).get(None, Figures())
+    previous_totals = _figures(before, now=now).get(None, Figures())
+
+    expression = _group_expression(by)
+    grouped = _figures(current, now=now, group=expression)
+    previous_volumes = _volumes(before, expression)
+    labels = group_labels(by, list(grouped))
+    rows = sorted((GroupRow(k, labels[k], f, previous_volumes.get(k, 0))
+                   for k, f in grouped.items()),
+                  key=lambda r: (r.key is None, r.key) if by in ("month", "week")
+                  else (-r.figures.volume, r.label))
+
+    causes, fishbone = _causes(user, period=period, previous=previous, filters=filters)
+    cost, previous_cost = _costs(user, period=period, previous=previous, filters=filters,
+                                 volumes=(totals.volume, previous_totals.volume))
+
+    category_volumes = ({r.key: r.figures.volume for r in rows} if by == "category"
+                        else _volumes(current, _group_expression("category")))
+    category_labels = group_labels("category", list(category_volumes))
+    return Analysis(
+        period=period, previous=previous, filters=filters, by=by, totals=totals,
+        previous_totals=previous_totals, rows=rows,
+        repeats=_repeats(current, totals.volume),
+        previous_repeats=_repeats(before, previous_totals.volume),
+        causes=causes, fishbone=fishbone, cost=cost, previous_cost=previous_cost,
+        cause_pareto=spc.pareto({c.label: c.count for c in causes if c.count}),
+        category_pareto=spc.pareto({category_labels[k]: n
+                                    for k, n in category_volumes.items() if n}),
+        pareto_keys={"cause": {c.label: c.key for c in causes},
+                     "category": {category_labels[k]: group_key("category", k)
+                                  for k in category_volumes}},
+    )
+
+
+def _volumes(queryset: QuerySet[Complaint], expression) -> dict:
+    return dict(queryset.order_by().annotate(g=expression).values("g")
+                .annotate(n=Count("pk")).values_list("g", "n"))
+
+
+def causes_in_words(causes: list[CauseTrend], fishbone: list[CauseTrend], *,
+                    top: int = 3) -> str:
+    """"What are our top root causes and are they falling?" answered in a sentence or two."""
+    shown = [c for c in causes if c.count][:top]
+    if not shown:
+        return "No root cause was recorded for the complaints of this period."
+    parts = []
+    for c in shown:
+        if c.direction == "new":
+            trend = "new: none in the previous period"
+        elif c.direction == "unchanged":
+            trend = "unchanged"
+        else:
+            trend = (f"{c.direction}, {abs(c.change_share or 0) * 100:.0f} % "
+                     f"{'fewer' if c.change < 0 else 'more'} than the previous period's "
+                     f"{c.previous}")
+        parts.append(f"{c.label} ({c.count} complaints; {trend})")
+    falling = sum(1 for c in shown if c.direction == "falling")
+    verdict = ("all of them are falling" if falling == len(shown) else
+               "none of them is falling" if falling == 0 else
+               f"{falling} of the {len(shown)} are falling")
+    text = f"Top root causes: {'; '.join(parts)}. Of these, {verdict}."
+    biggest = next((f for f in fishbone if f.count), None)
+    if biggest is not None:
+        text += (f" The largest fishbone category is {biggest.label} "
+                 f"({biggest.count} complaints, {biggest.previous} before).")
+    return text
+
+
+# --- drill-down ------------------------------------------------------------------------------
+
+DRILLS = ("all", "decided", "upheld", "acknowledged", "resolved", "ack_late", "final_late",
+          "summary", "open", "open_overdue", "repeat", "gestures")
+
+
+def analysis_drill(user, *, first: date, last: date, filters: Filters = Filters(),
+                   figure: str = "all", by: str | None = None, group: str | None = None,
+                   cause: str | None = None, fishbone: str | None = None,
+                   now: datetime) -> QuerySet[Complaint]:
+    """The complaints behind a figure of `complaint_analysis` with the same arguments: one of
+    DRILLS, optionally within one group of a breakdown (`group` as `group_key` gives it),
+    one root cause (id) or one fishbone category."""
+    period = Period.of(first, last)
+    queryset = complaints_in(user, period=period, filters=filters)
+    conditions = _conditions(now)
+    if figure in conditions:
+        queryset = queryset.filter(conditions[figure])
+    elif figure == "ack_late":
+        queryset = queryset.filter(conditions["ack_judged"]).exclude(conditions["ack_on_time"])
+    elif figure == "final_late":
+        queryset = queryset.filter(conditions["final_judged"]).exclude(
+            conditions["final_on_time"])
+    elif figure == "repeat":
+        repeaters = (complaints_in(user, period=period, filters=filters).order_by()
+                     .filter(customer__isnull=False).values("customer")
+                     .annotate(n=Count("pk")).filter(n__gte=2).values("customer"))
+        queryset = queryset.filter(customer__in=repeaters)
+    elif figure == "gestures":
+        queryset = queryset.filter(gestures__isnull=False).distinct()
+    elif figure != "all":
+        raise ValueError(f"Unknown figure {figure!r}.")
+    if by is not None and group is not None:
+        queryset = _in_group(queryset, by, group)
+    if cause:
+        queryset = queryset.filter(causes__cause_id=int(cause))
+    if fishbone:
+        queryset = queryset.filter(causes__cause__category=fishbone).distinct()
+    return queryset
+
+
+def _in_group(queryset: QuerySet[Complaint], by: str, group: str) -> QuerySet[Complaint]:
+    if by in ("month", "week"):
+        first = date.fromisoformat(group)
+        after = (date(first.year + first.month // 12, first.month % 12 + 1, 1)
+                 if by == "month" else first + timedelta(days=7))
+        return queryset.filter(received_at__gte=local_midnight(first),
+                               received_at__lt=local_midnight(after))
+    column = {"category": "category_id", "product": "product", "team": "team_id",
+              "severity": "severity"}[by]
+    if group == "" and by != "product":
+        return queryset.filter(**{f"{column}__isnull": True})
+    return queryset.filter(**{column: group if by == "product" else int(group)})
+
+
+def cause_labels() -> dict[str, str]:
+    """{cause id: "Fishbone › name"} of the catalogue (for drill-down titles)."""
+    fishbone = dict(Fishbone.choices)
+    return {str(c.pk): f"{fishbone[c.category]} › {c.name}" for c in Cause.objects.all()}
