@@ -235,8 +235,9 @@ def _improve(problem: Problem, staff: list[Staff], eligible: list[list[list[int]
                         if delta[j] >= best[0]:
                             break
                         t = int(ts[j])
-                        if current is not None and t == current[0]:
-                            continue
+                        if current is not None and (t == current[0] or (
+                                plan.paid - paid[t0] + paid[t] < min(plan.low, plan.paid))):
+                            continue  # the same shift, or one that breaks the minimum
                         if current is not None:
                             del plan.shifts[day]
                             plan.paid -= paid[t0]

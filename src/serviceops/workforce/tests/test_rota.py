@@ -368,6 +368,21 @@ def test_a_decomposed_named_rota_keeps_every_working_time_rule_and_reports_its_g
     np.testing.assert_array_equal(result.coverage["calls"].ravel(), covered)
 
 
+def test_a_decomposed_rota_keeps_contract_minimums_when_shorter_shifts_would_cost_less():
+    # Four hours a day are needed, but each of them must work 30 hours: the cheapest rota
+    # would give them short shifts only.
+    templates = [shift("short", 9, 4), shift("long", 8, 8), shift("longer", 7, 10)]
+    staff = [person(name, min_weekly_hours=30, consecutive_days_off=2)
+             for name in ("Ann", "Bob", "Cy")]
+
+    result = solve_named(calls(every_day(9, 13, 1)), templates, staff, method="decomposed",
+                         time_limit=10)
+
+    assert result.status in (Status.FEASIBLE, Status.OPTIMAL)
+    assert broken_rules(result, staff) == []
+    assert result.over["calls"].sum() > 0
+
+
 def test_the_decomposition_bound_is_below_the_exact_optimum_and_its_rota_above():
     required = every_day(6, 22, 1)
     required[4, 10:14] = 2
