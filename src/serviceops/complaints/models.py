@@ -394,3 +394,25 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.complaint}"
+
+
+class Reminder(models.Model):
+    """A reminder the deadline job has sent, so that it never sends the same one twice.
+
+    `key` names what the reminder was about, e.g. "c12:final:breached" (complaint 12's final
+    response is overdue) or "a7:overdue:2026-03-01" (action 7, due on that date, is overdue);
+    the job claims a key by inserting it, and the unique constraint refuses a second claim.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="reminders")
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="reminders")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return self.key
