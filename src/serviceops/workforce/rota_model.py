@@ -406,14 +406,15 @@ class _Plan:
 
 def _greedy(problem: Problem, staff: list[Staff], eligible: list[list[list[int]]],
             counts: dict[tuple[int, int, str], int]) -> list[_Plan]:
-    """Hand out the shifts of `counts` (the relaxation's) to the staff under every rule.
+    """Make a rota for the staff under every rule, guided by `counts` (the relaxation's).
 
-    The busiest days go first; each shift to someone still below their contract minimum,
-    the one whose remaining hours need a shift nearest its length, else to the least used.
-    Then each minimum still unmet is topped up with shifts of at least the length needed on
-    average, covering the most still short; when that fails too, the person's rota is made
-    again from one template, whose equal start times cannot break a rest rule, and the
-    shifts it freed are handed out again. A minimum may stay unmet.
+    First each contract minimum is met, the people with the least room for it first, with
+    shifts at least as long as their remaining hours need on average: those `counts` runs
+    first, then those covering the most agent-intervals still short; when that fails, the
+    person's rota is made again from one template, whose equal start times cannot break a
+    rest rule. Then the shifts of `counts` not yet worked go to whoever may take them, the
+    busiest days first, to those below their minimum and else the least used. A minimum may
+    stay unmet.
     """
     p = problem
     plans = [_Plan(p, person, eligible[i]) for i, person in enumerate(staff)]
@@ -718,8 +719,9 @@ class _RotaModel:
     def _anonymous(self, relaxing: tuple[list[Staff], list[list[list[int]]]] | None) -> None:
         """Counts per (day, template, skill), up to the largest requirement or hard minimum;
         or, relaxing a named rota, up to the people who may work that shift, with the totals
-        their rules imply: one shift a day each, a day off a week each, and the sums of their
-        contract minimum and maximum hours (so that its optimum bounds the named rota's)."""
+        their rules imply: one shift a day each (also among the shifts some of them may not
+        start), a day off a week each, and the sums of their contract minimum and maximum
+        hours (so that its optimum bounds the named rota's)."""
         req, p = self.p.requirement, self.p
         if relaxing is not None:
             staff, eligible = relaxing
@@ -746,6 +748,14 @@ class _RotaModel:
         for day, counts in per_day.items():
             self.m.add(sum(c for _, c in counts)
                        <= sum(1 for i in range(len(staff)) if eligible[i][day]))
+            # The shifts outside what a group of people may start (morning-only staff, say)
+            # go to the others: one such constraint per distinct set of templates.
+            for group in {frozenset(eligible[i][day]) for i in range(len(staff))}:
+                outside = [c for t, c in counts if t not in group]
+                if group and outside:
+                    self.m.add(sum(outside) <= sum(
+                        1 for i in range(len(staff))
+                        if not group.issuperset(eligible[i][day])))
         for week in range(p.days // 7):
             block = range(7 * week, 7 * week + 7)
             self.m.add(sum(c for d in block for _, c in per_day[d])
