@@ -15,6 +15,7 @@ urlpatterns = [
     path("sla/", include("serviceops.sla.urls")),
     path("insights/", include("serviceops.insights.urls")),
     path("workforce/", include("serviceops.workforce.urls")),
+    path("complaints/", include("serviceops.complaints.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
