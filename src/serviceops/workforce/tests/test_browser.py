@@ -52,12 +52,7 @@ def test_history_to_published_rota(org, history, patterns, page, live_server):  
     rota_form = page.get_by_role("form", name="New rota")
     rota_form.get_by_label("Time limit (seconds)").fill("20")
     rota_form.get_by_role("button", name="Build rota").click()
-    try:
-        page.get_by_role("button", name="Publish rota").wait_for(timeout=90_000)
-    except Exception:
-        page.screenshot(path="/tmp/rota-fail.png", full_page=True)
-        print(page.url)
-        raise
+    page.get_by_role("button", name="Publish rota").wait_for(timeout=90_000)
     page.locator("#coverage-chart[data-ready='1'] svg").wait_for(timeout=60_000)
     assert page.get_by_role("row", name=org.agent.name).count() == 1
     page.get_by_role("button", name="Publish rota").click()
