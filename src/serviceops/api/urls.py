@@ -78,12 +78,14 @@ def not_found(request, exc):
 
 def _register_routers() -> None:
     from serviceops.cases.api import router as cases_router
+    from serviceops.complaints.api import router as complaints_router
     from serviceops.customers.api import router as customers_router
     from serviceops.insights.api import router as insights_router
     from serviceops.workforce.api import router as workforce_router
 
     api.add_router("/customers", customers_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/complaints", complaints_router)
     api.add_router("/kpis", insights_router)
     api.add_router("/workforce", workforce_router)
 
