@@ -52,6 +52,8 @@ _EXACT_NAMED_CHOICES = 20_000
 # the time left after the greedy rota that is kept for placing its breaks.
 _RELAXATION_SHARE = 0.25
 _BREAKS_SHARE = 0.4
+# The share of the time limit kept back for reading out the rota of a decomposed roster.
+_MARGIN_SHARE = 0.1
 
 
 def solve(problem: Problem, staff: list[Staff] | None, weights: Weights, *, time_limit: float,
@@ -183,7 +185,10 @@ def _solve_decomposed(problem: Problem, staff: list[Staff], eligible: list[list[
     for i, plan in enumerate(plans):
         for day, (t, skill) in plan.shifts.items():
             names[day, t, skill].append(staff[i].name)
-    return _solve_counts(problem, weights, deadline, workers, seed, started=started,
+    # CP-SAT overruns its limit a little on a busy machine, and reading thousands of shifts
+    # out takes a moment: keep both within the caller's limit.
+    return _solve_counts(problem, weights, deadline - _MARGIN_SHARE * span, workers, seed,
+                         started=started,
                          fixed={key: len(people) for key, people in names.items()},
                          names=names, extra=_weekend_spread_cost(problem, staff, plans, weights),
                          floor=bound)
