@@ -649,7 +649,8 @@ def complaint_list(request, show: str = "all", stage: str | None = None,
                                        final_due__lt=timezone.now()).exclude(stage=Stage.CLOSED)
     elif show == "mine":
         staff = staff_of(request.auth)
-        complaints = complaints.filter(Q(handler=staff) | Q(escalated_to=staff))
+        complaints = complaints.filter(Q(handler=staff) | Q(escalated_to=staff)) \
+            if staff is not None else complaints.none()
     elif show != "all":
         raise ValidationError({"show": "Choose all, open, overdue or mine."})
     if stage is not None:
