@@ -18,10 +18,13 @@ customer D twice; one refund of 100. c2 also has an apology costing 0.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from serviceops.cases.models import Case
 from serviceops.complaints.analysis import (
@@ -49,9 +52,9 @@ HOUR, DAY = 3600, 86400
 def data(org):
     regime = Regime.objects.create(key="analysis-test", name="Analysis test", acknowledge_days=2,
                                    final_days=20)
-    charges = ComplaintCategory.objects.create(name="Charges")
+    charges = ComplaintCategory.objects.get_or_create(name="Charges", parent=None)[0]
     fee_category = ComplaintCategory.objects.create(name="Fee", parent=charges)
-    service = ComplaintCategory.objects.create(name="Service")
+    service = ComplaintCategory.objects.get_or_create(name="Service", parent=None)[0]
     fee = Cause.objects.create(category="process", name="Unexpected fee charged")
     screen = Cause.objects.create(category="systems", name="Fee screen unclear")
     training = Cause.objects.create(category="people", name="Staff not trained")
@@ -165,10 +168,10 @@ def test_root_causes_are_compared_with_the_previous_period_and_said_in_words(dat
     fishbone = {c.key: (c.count, c.previous) for c in analysis.fishbone}
     assert fishbone == {"process": (2, 2), "systems": (1, 0), "people": (0, 2)}
     verdict = analysis.causes_verdict
-    assert verdict.startswith("Top root causes: Process › Unexpected fee charged (2 "
-                              "complaints; unchanged); Systems and technology › Fee screen "
-                              "unclear (1 complaints; new: none in the previous period).")
-    assert "none of them is falling" in verdict
+    assert verdict.startswith(
+        "Top root causes: Process › Unexpected fee charged (2 complaints; unchanged); "
+        "Systems and technology › Fee screen unclear (1 complaint; new: none in the previous "
+        "period). None of them is falling.")
 
 
 def test_a_falling_cause_is_called_falling_with_its_change(data):
@@ -289,3 +292,97 @@ def test_quantile_interpolates_as_percentile_cont():
 def test_an_unknown_breakdown_is_refused(data):
     with pytest.raises(ValueError, match="Unknown breakdown"):
         _analysis(data["org"].manager.user, by="colour")
+
+
+# --- the page and its CSV --------------------------------------------------------------------
+
+MARCH_QUERY = {"start": "2026-03-01", "end": "2026-03-31"}
+
+
+def test_page_answers_the_root_cause_question_and_shows_figures_charts_and_tables(client,
+                                                                                  data):
+    client.force_login(data["org"].manager.user)
+
+    response = client.get(reverse("complaints:analysis"), {**MARCH_QUERY, "by": "team"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Top root causes: are they falling?" in page
+    assert "Top root causes: Process › Unexpected fee charged (2 complaints; unchanged)" in page
+    assert '<td class="num">66.7 %</td>' in page  # uphold rate
+    assert 'data-chart="chart-causes"' in page and 'data-chart="chart-categories"' in page
+    assert "<caption>Every figure by team" in page
+    assert ">Billing</a>" in page
+    assert "£70.00" in page
+    assert reverse("complaints:analysis_csv") + "?" in page
+    assert reverse("insights:charts_js") in page
+
+
+def test_drill_down_lists_the_cases_behind_a_figure_with_links(client, data):
+    client.force_login(data["org"].manager.user)
+
+    response = client.get(reverse("complaints:analysis"), {**MARCH_QUERY, "figure": "upheld"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Upheld or partly upheld: 2 complaints received" in page
+    for key in ("c1", "c2"):
+        assert reverse("cases:detail", args=[data[key].case_id]) in page
+    assert reverse("cases:detail", args=[data["c3"].case_id]) not in page
+
+
+def test_drill_down_by_root_cause_and_group(client, data):
+    client.force_login(data["org"].manager.user)
+
+    by_cause = client.get(reverse("complaints:analysis"),
+                          {**MARCH_QUERY, "cause": data["fee"].pk}).content.decode()
+    by_team = client.get(reverse("complaints:analysis"),
+                         {**MARCH_QUERY, "by": "team", "group": data["org"].billing.pk})
+
+    assert "root cause Process › Unexpected fee charged: 2 complaints" in by_cause
+    assert "3 complaints received" in by_team.content.decode()
+
+
+def test_an_unknown_figure_or_a_reversed_period_is_refused(client, data):
+    client.force_login(data["org"].manager.user)
+
+    unknown = client.get(reverse("complaints:analysis"), {**MARCH_QUERY, "figure": "nope"})
+    reversed_period = client.get(reverse("complaints:analysis"),
+                                 {"start": "2026-03-31", "end": "2026-03-01"})
+
+    assert unknown.status_code == 400
+    assert reversed_period.status_code == 400
+    assert "The period ends before it starts." in reversed_period.content.decode()
+
+
+def test_the_page_shows_an_agent_only_their_own_complaints(client, data):
+    client.force_login(data["org"].agent.user)
+
+    page = client.get(reverse("complaints:analysis"), MARCH_QUERY).content.decode()
+
+    assert "Top root causes: Process › Unexpected fee charged (1 complaint;" in page
+    assert "£50.00" in page and "£70.00" not in page
+
+
+def test_csv_export_has_every_figure_with_the_previous_period(client, data):
+    client.force_login(data["org"].manager.user)
+
+    response = client.get(reverse("complaints:analysis_csv"), {**MARCH_QUERY, "by": "team"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["section", "group", "figure", "value", "previous"]
+    cells = {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows[1:]}
+    assert cells["totals", "", "volume"] == ("5", "3")
+    assert cells["totals", "", "uphold_rate"] == ("0.666667", "1")
+    assert cells["totals", "", "resolve_median"] == ("864000", "172800")
+    assert cells["by team", "Billing", "volume"] == ("3", "2")
+    assert cells["root cause", "Process › Unexpected fee charged", "complaints"] == ("2", "2")
+    assert cells["remedy cost", "Refund", "amount"] == ("50.00", "100.00")
+    assert cells["category pareto", "Service", "cumulative_share"] == ("0.8", "")
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, db):
+    assert client.get(reverse("complaints:analysis")).status_code == 302
+    assert client.get(reverse("complaints:analysis_csv")).status_code == 302
