@@ -203,8 +203,9 @@ def _solve_decomposed(problem: Problem, staff: list[Staff], eligible: list[list[
 def _improve(problem: Problem, staff: list[Staff], eligible: list[list[list[int]]],
              plans: list[_Plan], weights: Weights, deadline: float) -> None:
     """Improve `plans` in place until `deadline` or no move helps: for each person and day,
-    the template that most lowers the cost of coverage (breaks aside), and a shift added
-    on a free day or dropped, whenever every rule still holds."""
+    the template that most lowers the cost of coverage (breaks aside), a shift added on a
+    free day or dropped, and each shift moved to another day (`_move_days`), whenever every
+    rule still holds."""
     p = problem
     starts = np.array([s.start for s in p.shifts])
     lengths = np.array([s.length for s in p.shifts])
@@ -269,6 +270,49 @@ def _improve(problem: Problem, staff: list[Staff], eligible: list[list[list[int]
                     plan.add(day, t, skill)
                     costs[skill].change(day * p.per_day + starts[t], lengths[t], +1)
                 improved = True
+            improved |= _move_days(p, staff[i], eligible[i], plan, costs, weights)
+
+
+def _move_days(problem: Problem, person: Staff, eligible: list[list[int]], plan: _Plan,
+               costs: dict[str, _Coverage], weights: Weights) -> bool:
+    """Move each of `plan`'s shifts to the free day and template where it lowers the cost of
+    coverage most, if any does and every rule still holds. Returns whether one moved."""
+    p, moved = problem, False
+    starts = np.array([s.start for s in p.shifts])
+    lengths = np.array([s.length for s in p.shifts])
+    paid = np.array([s.paid for s in p.shifts])
+    firsts = np.arange(p.days)[:, None] * p.per_day + starts[None, :]
+    for day in list(plan.shifts):
+        t0, skill = plan.shifts[day]
+        a0 = day * p.per_day + starts[t0]
+        saving = costs[skill].removing(a0, lengths[t0]) - weights.paid * paid[t0]
+        del plan.shifts[day]
+        plan.paid -= paid[t0]
+        costs[skill].change(a0, lengths[t0], -1)
+        allowed = np.zeros(firsts.shape, dtype=bool)
+        for other in range(p.days):
+            if other != day and other not in plan.shifts:
+                allowed[other, [t for t in eligible[other] if _serves(p, t, skill)]] = True
+        # Never further below the contract minimum than before the move.
+        allowed &= (plan.paid + paid >= min(plan.low, plan.paid + paid[t0]))[None, :]
+        delta = costs[skill].moving(firsts.ravel(), np.tile(lengths, p.days), None, None)
+        delta = delta.reshape(firsts.shape) + weights.paid * paid[None, :] + saving
+        delta = np.where(allowed, delta, np.inf)
+        choice = None
+        for flat in np.argsort(delta, axis=None, kind="stable"):
+            other, t = divmod(int(flat), len(p.shifts))
+            if delta[other, t] >= -1e-6:
+                break
+            if plan.fits(other, t):
+                choice = (other, t)
+                break
+        if choice is None:
+            choice = (day, t0)
+        else:
+            moved = True
+        plan.add(choice[0], choice[1], skill)
+        costs[skill].change(choice[0] * p.per_day + starts[choice[1]], lengths[choice[1]], +1)
+    return moved
 
 
 class _Coverage:
