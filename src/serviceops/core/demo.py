@@ -39,6 +39,7 @@ from serviceops.cases.models import (
     SavedFilter,
     Tag,
 )
+from serviceops.complaints.models import Complaint
 from serviceops.core.roles import Role
 from serviceops.customers.models import Adjustment, Customer
 from serviceops.people.models import Skill, Staff, Team
@@ -142,9 +143,11 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
     _service_levels(teams, size, now, progress)
     _measures(list(teams.values()), now)
     _workforce(rng, teams, staff_by_team, now)
+    _complaints(rng, staff_by_team, now)
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
-            f"{CaseEvent.objects.count():,} case events.")
+            f"{CaseEvent.objects.count():,} case events, "
+            f"{Complaint.objects.count():,} complaints.")
 
 
 # KPI targets and amber limits (times in seconds, rates 0–1) and who owns them.
@@ -178,6 +181,13 @@ DEMO_SCORECARD = (
     ("learning", "An engaged, skilled team", ["staff_engagement"],
      [("Monthly coaching for every agent", "active", 120)]),
 )
+
+
+def _complaints(rng, staff_by_team, now: datetime) -> None:
+    from serviceops.complaints import demo
+
+    leaders = [members[0] for members in staff_by_team.values()]  # each team's leader
+    demo.seed(rng, now=now, handlers=leaders)
 
 
 def _workforce(rng, teams, staff_by_team, now: datetime) -> None:
