@@ -29,6 +29,7 @@ urlpatterns = [
     path("actions/", views.actions_mine, name="actions"),
     path("actions/<int:pk>/state/", views.action_state, name="action_state"),
     path("actions/<int:pk>/check/", views.action_check, name="action_check"),
+    path("actions/<int:pk>/link/", views.action_link, name="action_link"),
     path("settings/", views.settings_page, name="settings"),
     path("analysis/", views_analysis.analysis, name="analysis"),
     path("analysis.csv", views_analysis.analysis_csv, name="analysis_csv"),

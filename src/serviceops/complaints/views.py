@@ -48,6 +48,7 @@ from serviceops.complaints.models import (
 )
 from serviceops.core.permissions import allowed, case_scope, staff_of
 from serviceops.core.roles import ROLE_PERMS, Perm
+from serviceops.insights.models import Initiative
 from serviceops.people.models import Staff
 
 PAGE = 50
@@ -199,7 +200,9 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "gesture_form": GestureForm(), "letter_form": letter_form,
         "letter_kinds": LetterKind.choices,
         "causes": complaint.causes.select_related("cause"),
-        "actions": complaint.actions.select_related("owner", "cause"),
+        "actions": complaint.actions.select_related("owner", "cause", "initiative"),
+        "initiatives": Initiative.objects.exclude(state=Initiative.State.STOPPED)
+        if can_handle else Initiative.objects.none(),
         "gestures": complaint.gestures.select_related("approved_by"),
         "gesture_total": sum(g.amount for g in complaint.gestures.all()),
         "letters": complaint.letters.select_related("sent_by"),
@@ -402,6 +405,22 @@ def action_state(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _message(error))
     else:
         messages.error(request, _form_errors(form))
+    return _after_action(request, action)
+
+
+@login_required
+@require_POST
+def action_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link an action to an improvement initiative of the scorecard (or unlink it)."""
+    action = _action(request, pk)
+    choice = request.POST.get("initiative", "")
+    initiative = get_object_or_404(Initiative, pk=int(choice)) if choice.isdigit() else None
+    try:
+        services.action_link(by=request.user, action=action, initiative=initiative)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, "Action linked." if initiative else "Action unlinked.")
     return _after_action(request, action)
 
 

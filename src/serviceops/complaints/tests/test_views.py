@@ -131,3 +131,25 @@ def test_who_sees_and_changes_what(client, org, billing_case):
     assert response.url == reverse("complaints:detail", args=[mine.pk])
     listing = client.get(reverse("complaints:list"), {"show": "all"}).content.decode()
     assert "Rude call" in listing
+
+
+def test_an_action_links_to_an_improvement_initiative(leader_client, org, billing_case):
+    from serviceops.insights.models import Initiative, Objective
+
+    objective = Objective.objects.create(perspective="process", name="Fewer repeat contacts")
+    initiative = Initiative.objects.create(objective=objective, name="Returns desk redesign")
+    _log(leader_client, billing_case)
+    complaint = Complaint.objects.get()
+    leader_client.post(reverse("complaints:action_add", args=[complaint.pk]), {
+        "kind": "preventive", "description": "Log returns on receipt", "owner": org.leader.pk,
+        "due_on": (timezone.localdate() + timedelta(days=14)).isoformat()})
+    action = Action.objects.get()
+    page = leader_client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
+    assert "Returns desk redesign" in page
+    leader_client.post(reverse("complaints:action_link", args=[action.pk]),
+                       {"initiative": initiative.pk})
+    action.refresh_from_db()
+    assert action.initiative == initiative
+    leader_client.force_login(org.outsider.user)
+    assert leader_client.post(reverse("complaints:action_link", args=[action.pk]),
+                              {"initiative": ""}).status_code == 404
