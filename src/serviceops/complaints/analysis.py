@@ -35,7 +35,6 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
-    Max,
     Q,
     QuerySet,
     Sum,
@@ -126,8 +125,8 @@ class Seconds(Func):
     output_field = FloatField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        # date_part gives a double directly; EXTRACT gives a numeric (PostgreSQL 14+), which
-        # made the percentiles of a year about half as fast again.
+        # date_part gives a double directly; EXTRACT gives a numeric (PostgreSQL 14+), and
+        # with it a year's percentiles took about 1.5 times as long (measured).
         return self.as_sql(compiler, connection, arg_joiner=" - ",
                            template="date_part('epoch', %(expressions)s)", **extra)
 
@@ -456,18 +455,13 @@ def _causes(user, *, period: Period, previous: Period, filters: Filters):
         for r in rows.values("cause", "cause__name", "cause__category").annotate(
             n=Count("pk", filter=now), p=Count("pk", filter=before))]
     # A complaint counts once under a fishbone category however many of its causes are in
-    # it: distinct (complaint, category) pairs, counted per category (a complaint's causes
-    # all carry its receipt, so a pair belongs to one period).
-    pairs = rows.values("complaint", "cause__category").annotate(
-        recent=Max(_in_period(period.start)))
-    sql, params = pairs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT "cause__category", SUM("recent"), COUNT(*) - SUM("recent") '
-            f"FROM ({sql}) pairs GROUP BY 1", params)
-        found = cursor.fetchall()
-    categories = [CauseTrend(category, fishbone[category], category, int(n), int(p))
-                  for category, n, p in found]
+    # it (COUNT DISTINCT measured faster here than counting distinct pairs in a subquery).
+    categories = [
+        CauseTrend(r["cause__category"], fishbone[r["cause__category"]], r["cause__category"],
+                   r["n"], r["p"])
+        for r in rows.values("cause__category").annotate(
+            n=Count("complaint", distinct=True, filter=now),
+            p=Count("complaint", distinct=True, filter=before))]
 
     def order(t):
         return (-t.count, -t.previous, t.label)
@@ -604,7 +598,7 @@ def causes_in_words(causes: list[CauseTrend], fishbone: list[CauseTrend], *,
         else:
             trend = (f"{c.direction}, {abs(c.change_share or 0) * 100:.0f} % "
                      f"{'fewer' if c.change < 0 else 'more'} than the previous period's "
-                     f"{c.previous}")
+                     f"{c.previous:,}")
         parts.append(f"{c.label} ({_complaints(c.count)}; {trend})")
     falling = sum(1 for c in shown if c.direction == "falling")
     verdict = ("All of them are falling." if falling == len(shown) else
@@ -614,7 +608,7 @@ def causes_in_words(causes: list[CauseTrend], fishbone: list[CauseTrend], *,
     biggest = next((f for f in fishbone if f.count), None)
     if biggest is not None:
         text += (f" The largest fishbone category is {biggest.label} "
-                 f"({_complaints(biggest.count)}, {biggest.previous} before).")
+                 f"({_complaints(biggest.count)}, {biggest.previous:,} before).")
     return text
 
 
