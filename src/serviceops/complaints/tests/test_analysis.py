@@ -214,6 +214,7 @@ def test_paretos_rank_with_cumulative_share_and_mark_the_vital_few(data):
     ("severity", {"1 – Low": (1, 0), "2 – Moderate": (2, 3), "3 – High": (1, 0),
                   "4 – Critical": (1, 0)}),
     ("month", {"Mar 2026": (5, 0)}),
+    ("week", {"Week of 2 Mar 2026": (4, 0), "Week of 30 Mar 2026": (1, 0)}),
 ])
 def test_breakdowns_give_each_group_its_volume_and_previous_volume(data, by, expected):
     analysis = _analysis(data["org"].manager.user, by=by)
@@ -280,6 +281,7 @@ def test_drill_down_lists_the_complaints_behind_a_figure(data):
     assert ids(by="team", group=str(data["org"].technical.pk)) == {data["c4"].pk,
                                                                    data["c5"].pk}
     assert ids(by="month", group="2026-03-01") == ids()
+    assert ids(by="week", group="2026-03-30") == {data["c5"].pk}
     assert ids(figure="resolved", by="product", group="Loan") == {data["c3"].pk}
 
 
