@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from serviceops.cases.tests.test_browser import PASSWORD, browser, page  # noqa: F401
@@ -14,7 +15,19 @@ from serviceops.complaints.models import Complaint
 pytestmark = browser_marks
 
 
-def test_case_to_closed_complaint(org, billing_case, page, live_server):  # noqa: F811
+@pytest.fixture
+def shipped_defaults(transactional_db):
+    """The regimes, letters, limits and causes of the data migration: browser tests run
+    after others that flush the database, which empties them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("serviceops.complaints.migrations.0002_default_regimes_templates_limits_"
+                  "causes").forward(apps, None)
+
+
+def test_case_to_closed_complaint(org, billing_case, shipped_defaults, page, live_server):  # noqa: F811
     org.leader.user.set_password(PASSWORD)
     org.leader.user.save()
     page.goto(f"{live_server.url}/login/")
