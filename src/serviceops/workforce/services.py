@@ -157,6 +157,13 @@ def forecast_run(forecast_id: int) -> bool:
         Forecast.objects.filter(pk=forecast_id).update(
             state=JobState.FAILED, error=str(error), finished_at=timezone.now())
         return True
+    except Exception as error:  # a fault in the maths: keep the reason, never poll forever
+        log.exception("forecast %s failed", forecast_id)
+        Forecast.objects.filter(pk=forecast_id).update(
+            state=JobState.FAILED, error=f"The forecast stopped with an unexpected error "
+                                         f"({type(error).__name__}: {error}).",
+            finished_at=timezone.now())
+        return True
     result = cli_forecast.report(demand, results)
     result["recent"] = _recent(demand.volume)
     Forecast.objects.filter(pk=forecast_id).update(
@@ -410,6 +417,12 @@ def rota_solve(rota_id: int) -> bool:
     except (ValueError, ValidationError) as error:
         message = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         Rota.objects.filter(pk=rota_id).update(state=Rota.State.FAILED, message=message)
+        return True
+    except Exception as error:  # a fault in the solver: keep the reason, never poll forever
+        log.exception("rota %s failed", rota_id)
+        Rota.objects.filter(pk=rota_id).update(
+            state=Rota.State.FAILED, message=f"The optimiser stopped with an unexpected "
+                                             f"error ({type(error).__name__}: {error}).")
         return True
     _keep_result(draft, result, requirement, people, skill, ZoneInfo(forecast.time_zone))
     return True

@@ -224,3 +224,19 @@ def test_leave_and_contracts_are_checked(org):
                                max_weekly_hours=20)
     with pytest.raises(PermissionDenied):
         services.contract_save(by=org.leader.user, staff=org.outsider, max_weekly_hours=20)
+
+
+def test_an_unexpected_fault_fails_the_job_with_its_reason(org, history, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    from serviceops.workforce import cli_forecast
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("model blew up")
+
+    monkeypatch.setattr(cli_forecast, "forecast_demand", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        made = services.forecast_create(by=org.leader.user, name="Broken", team=org.billing,
+                                        last_history_day=LAST_HISTORY_DAY, interval_minutes=60,
+                                        horizon_days=7, holidays="none", origins=1)
+    made.refresh_from_db()
+    assert made.state == "failed" and "ZeroDivisionError: model blew up" in made.error
