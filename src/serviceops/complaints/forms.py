@@ -46,6 +46,20 @@ class LogForm(forms.Form):
                                          label="What support they need")
     team = forms.ModelChoiceField(Team.objects.all(), required=False,
                                   help_text="For a new case.")
+    customer_email = forms.EmailField(required=False, label="Customer's email",
+                                      help_text="For a new case: the customer on record.")
+
+    def clean_customer_email(self):
+        from serviceops.customers.models import Customer
+
+        email = self.cleaned_data["customer_email"].strip()
+        if not email:
+            return None
+        customer = Customer.objects.filter(email__iexact=email).first()
+        if customer is None:
+            raise forms.ValidationError("No customer has this email: add them first, or "
+                                        "leave it empty.")
+        return customer
 
 
 class DetailsForm(forms.ModelForm):

@@ -116,10 +116,10 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         form = LogForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            team = data.pop("team")
+            team, customer = data.pop("team"), data.pop("customer_email")
             try:
                 made = services.complaint_log(
-                    by=request.user, case=case, customer=case.customer if case else None,
+                    by=request.user, case=case, customer=case.customer if case else customer,
                     team=None if case else team, **data)
             except ValidationError as error:
                 if hasattr(error, "message_dict"):

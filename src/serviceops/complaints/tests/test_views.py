@@ -126,9 +126,14 @@ def test_who_sees_and_changes_what(client, org, billing_case):
     complaint.refresh_from_db()
     assert complaint.acknowledged_at is None
     client.force_login(org.agent.user)  # the agent logs, and sees their own
-    response = _log(client, None, team=org.billing.pk, subject="Rude call")
+    unknown = _log(client, None, team=org.billing.pk, subject="Rude call",
+                   customer_email="nobody@example.org")
+    assert "No customer has this email" in unknown.content.decode()
+    response = _log(client, None, team=org.billing.pk, subject="Rude call",
+                    customer_email="ADA@example.org")
     mine = Complaint.objects.exclude(pk=complaint.pk).get()
     assert response.url == reverse("complaints:detail", args=[mine.pk])
+    assert mine.customer == org.customer and mine.case.customer == org.customer
     listing = client.get(reverse("complaints:list"), {"show": "all"}).content.decode()
     assert "Rude call" in listing
 
