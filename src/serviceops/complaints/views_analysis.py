@@ -31,6 +31,7 @@ from serviceops.complaints.analysis import (
 )
 from serviceops.complaints.models import ComplaintCategory, Fishbone, Severity
 from serviceops.insights import charts
+from serviceops.insights.forms import DateInput, DatePeriodForm
 from serviceops.insights.kpis import Direction, Unit, display
 from serviceops.people.models import Team
 
@@ -46,12 +47,9 @@ FIGURE_WORDS = {
 }
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class AnalysisForm(forms.Form):
-    """The period, filters and breakdown of the analysis (GET)."""
+class AnalysisForm(DatePeriodForm):
+    """The period, filters and breakdown of the analysis (GET): by default the last full
+    calendar quarter."""
 
     start = forms.DateField(label="Received from", widget=DateInput)
     end = forms.DateField(label="to (included)", widget=DateInput)
@@ -65,22 +63,8 @@ class AnalysisForm(forms.Form):
                            choices=[(b, b.capitalize()) for b in BREAKDOWNS])
 
     @classmethod
-    def from_request(cls, request: HttpRequest, *, today: date) -> AnalysisForm:
-        data = request.GET.copy()
-        first, last = default_period(today)
-        data.setdefault("start", first.isoformat())
-        data.setdefault("end", last.isoformat())
-        return cls(data)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
-            if end < start:
-                raise forms.ValidationError("The period ends before it starts.")
-            if end - start > timedelta(days=3 * 366):
-                raise forms.ValidationError("Choose a period of at most three years.")
-        return cleaned
+    def period_default(cls, today: date | None) -> tuple[date, date]:
+        return default_period(today or timezone.localdate())
 
     def filters(self) -> Filters:
         data = self.cleaned_data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 
@@ -18,23 +18,21 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PeriodForm(forms.Form):
-    """The period and filters of a dashboard (GET)."""
+class DatePeriodForm(forms.Form):
+    """A period of whole days read from the query string (GET), at most three years long;
+    a request without one gets `period_default`."""
 
     start = forms.DateField(label="From", widget=DateInput)
     end = forms.DateField(label="To (included)", widget=DateInput)
-    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="All teams")
-    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices],
-                                required=False)
-    priority = forms.TypedChoiceField(choices=[("", "All priorities"), *Priority.choices],
-                                      coerce=int, empty_value=None, required=False)
-    category = forms.ModelChoiceField(Category.objects.filter(parent__isnull=True),
-                                      required=False, empty_label="All categories")
 
     @classmethod
-    def from_request(cls, request) -> PeriodForm:
+    def period_default(cls, today: date | None) -> tuple[date, date]:
+        return default_period(today)
+
+    @classmethod
+    def from_request(cls, request, *, today: date | None = None):
         data = request.GET.copy()
-        first, last = default_period()
+        first, last = cls.period_default(today)
         data.setdefault("start", first.isoformat())
         data.setdefault("end", last.isoformat())
         return cls(data)
@@ -48,6 +46,18 @@ class PeriodForm(forms.Form):
             if end - start > timedelta(days=3 * 366):
                 raise forms.ValidationError("Choose a period of at most three years.")
         return cleaned
+
+
+class PeriodForm(DatePeriodForm):
+    """The period and filters of a dashboard (GET): by default the last 28 full days."""
+
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="All teams")
+    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices],
+                                required=False)
+    priority = forms.TypedChoiceField(choices=[("", "All priorities"), *Priority.choices],
+                                      coerce=int, empty_value=None, required=False)
+    category = forms.ModelChoiceField(Category.objects.filter(parent__isnull=True),
+                                      required=False, empty_label="All categories")
 
     def filters(self) -> dict:
         """Keyword arguments for `kpi_scope` from the cleaned filters."""
