@@ -211,11 +211,14 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int, call: Callable, form_class=None, *,
-         success: str = "", **form_kwargs) -> HttpResponse:
-    """Run one service on a complaint from a posted form; report refusals as messages."""
+         success: str = "", bind_instance: bool = False, **form_kwargs) -> HttpResponse:
+    """Run one service on a complaint from a posted form; report refusals as messages.
+    `bind_instance`: the form is a ModelForm of the complaint itself."""
     complaint = _complaint(request, pk)
     data = {}
     if form_class is not None:
+        if bind_instance:
+            form_kwargs["instance"] = complaint
         form = form_class(request.POST, **form_kwargs)
         if not form.is_valid():
             messages.error(request, _form_errors(form))
@@ -294,18 +297,16 @@ def complaint_close(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def complaint_details(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = _complaint(request, pk)
     return _act(request, pk, lambda c, d: services.complaint_update(
-        by=request.user, complaint=c, **d), DetailsForm, instance=complaint,
+        by=request.user, complaint=c, **d), DetailsForm, bind_instance=True,
         success="Details saved.")
 
 
 @login_required
 @require_POST
 def complaint_checklist(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = _complaint(request, pk)
     return _act(request, pk, lambda c, d: services.complaint_update(
-        by=request.user, complaint=c, **d), ChecklistForm, instance=complaint,
+        by=request.user, complaint=c, **d), ChecklistForm, bind_instance=True,
         success="Checklist saved.")
 
 

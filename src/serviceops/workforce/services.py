@@ -195,7 +195,10 @@ def plan_create(*, by, forecast: Forecast, **fields) -> StaffingPlan:
     staffing_plan = StaffingPlan(forecast=forecast, created_by=staff_of(by),
                                  **{k: v for k, v in fields.items() if k in PLAN_FIELDS})
     staffing_plan.full_clean()
-    plan_inputs(staffing_plan)  # refuses impossible targets with the maths' own message
+    try:  # impossible targets are refused with the maths' own message
+        plan.staffing_plan(plan_inputs(staffing_plan))
+    except ValueError as error:
+        raise _invalid("sl_target", error) from None
     with transaction.atomic():
         staffing_plan.save()
     return staffing_plan
@@ -228,15 +231,10 @@ def plan_inputs(staffing_plan: StaffingPlan) -> plan.PlanInputs:
         raise ValidationError({"aht_seconds": "This forecast has no handle times: give the "
                                               "average handling time."})
     targets = plan_targets(p)
-    inputs = plan.PlanInputs(volumes=volumes, aht_seconds=aht,
-                             interval_minutes=p.forecast.interval_minutes, targets=targets,
-                             patience_seconds=p.patience_seconds, shrinkage=p.shrinkage,
-                             hourly_cost=p.hourly_cost)
-    try:
-        plan.staffing_plan(inputs)
-    except ValueError as error:
-        raise _invalid("sl_target", error) from None
-    return inputs
+    return plan.PlanInputs(volumes=volumes, aht_seconds=aht,
+                           interval_minutes=p.forecast.interval_minutes, targets=targets,
+                           patience_seconds=p.patience_seconds, shrinkage=p.shrinkage,
+                           hourly_cost=p.hourly_cost)
 
 
 def _fill_handle_times(values: np.ndarray) -> np.ndarray:
@@ -254,7 +252,10 @@ def plan_compare(staffing_plan: StaffingPlan) -> list[plan.StaffingPlan]:
     inputs = plan_inputs(staffing_plan)
     scenarios = [plan.Scenario(s.name, s.volume_factor, s.aht_change_seconds, s.shrinkage)
                  for s in staffing_plan.scenarios.all()]
-    return plan.compare(inputs, scenarios)
+    try:
+        return plan.compare(inputs, scenarios)
+    except ValueError as error:
+        raise _invalid("sl_target", error) from None
 
 
 def scenario_add(*, by, staffing_plan: StaffingPlan, name: str, volume_factor: float = 1.0,
