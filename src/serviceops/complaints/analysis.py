@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection
 from django.db.models import (
@@ -54,6 +55,7 @@ from serviceops.complaints.models import (
     Severity,
 )
 from serviceops.complaints.selectors import complaint_scope
+from serviceops.core.snapshot import read_together
 from serviceops.insights import spc
 from serviceops.insights.selectors import local_midnight, period_bounds, previous_period
 from serviceops.people.models import Team
@@ -249,7 +251,8 @@ def _counts(queryset: QuerySet[Complaint], *, now: datetime, split: datetime,
     FILTER per figure and period, which PostgreSQL hashes by group in one pass."""
     recent, older = Q(received_at__gte=split), Q(received_at__lt=split)
     counted = {"volume": Q()} | _conditions(now)
-    aggregates = {f"{name}{suffix}": Count("pk", filter=q & period)
+    # The period first: PostgreSQL stops at it for the other period's rows.
+    aggregates = {f"{name}{suffix}": Count("pk", filter=period & q)
                   for name, q in counted.items()
                   for suffix, period in (("", recent), ("__b", older))}
     out: dict = {}
@@ -357,15 +360,21 @@ def _next_month(day: date) -> date:
 
 
 def _calendar_buckets(by: str, first: date, last: date):
-    """Each complaint's month or week start as comparisons with the local midnights that
-    end them: plain SQL on both databases (SQLite's date truncation in a time zone is a
-    Python function called for every row, twenty times slower)."""
-    starts = bucket_starts(by, first, last)
+    """Each complaint's month or week start, found by comparing its receipt with the local
+    midnights that start the buckets: plain SQL on both databases (SQLite's date truncation
+    in a time zone is a Python function called for every row, twenty times slower), nested
+    as a binary search so that each complaint needs a handful of comparisons, not one per
+    bucket."""
+    return _bucket_search(bucket_starts(by, first, last))
+
+
+def _bucket_search(starts: list[date]):
     if len(starts) == 1:
         return Value(starts[0], output_field=DateField())
-    return Case(*(When(received_at__lt=local_midnight(after), then=Value(start))
-                  for start, after in zip(starts, starts[1:], strict=False)),
-                default=Value(starts[-1]), output_field=DateField())
+    middle = len(starts) // 2
+    return Case(When(received_at__lt=local_midnight(starts[middle]),
+                     then=_bucket_search(starts[:middle])),
+                default=_bucket_search(starts[middle:]), output_field=DateField())
 
 
 def group_labels(by: str, keys: list) -> dict:
@@ -420,10 +429,9 @@ class Repeats:
         return _rate(self.complaints, self.volume)
 
 
-def _repeats(queryset: QuerySet[Complaint], *, split: datetime,
-             volumes: tuple[int, int]) -> tuple[Repeats, Repeats]:
-    """Repeat complainants of the period and of the previous one (`queryset` spans both,
-    split at `split`), counted in one pass."""
+def _repeats(queryset: QuerySet[Complaint], *, split: datetime) -> tuple[tuple, tuple]:
+    """(customers, complaints) of the repeat complainants of the period and of the previous
+    one (`queryset` spans both, split at `split`), counted in one pass."""
     now, before = Q(received_at__gte=split), Q(received_at__lt=split)
     per_customer = (queryset.order_by().filter(customer__isnull=False).values("customer")
                     .annotate(n=Count("pk", filter=now), b=Count("pk", filter=before)))
@@ -431,9 +439,8 @@ def _repeats(queryset: QuerySet[Complaint], *, split: datetime,
         customers=Count("customer", filter=Q(n__gte=2)), complaints=Sum("n", filter=Q(n__gte=2)),
         customers_before=Count("customer", filter=Q(b__gte=2)),
         complaints_before=Sum("b", filter=Q(b__gte=2)))
-    return (Repeats(found["customers"] or 0, found["complaints"] or 0, volumes[0]),
-            Repeats(found["customers_before"] or 0, found["complaints_before"] or 0,
-                    volumes[1]))
+    return ((found["customers"] or 0, found["complaints"] or 0),
+            (found["customers_before"] or 0, found["complaints_before"] or 0))
 
 
 @dataclass(frozen=True)
@@ -481,29 +488,38 @@ def _scoped_children(model, user, *, period: Period, previous: Period, filters: 
     return rows.order_by()
 
 
-def _causes(user, *, period: Period, previous: Period, filters: Filters):
-    """(per cause, per fishbone category), each CauseTrend list largest count first."""
+def _causes(user, *, period: Period, previous: Period, filters: Filters) -> list[CauseTrend]:
+    """Complaints per root cause, largest count first."""
     rows = _scoped_children(ComplaintCause, user, period=period, previous=previous,
                             filters=filters)
     now, before = _in_both(period, previous)
     fishbone = dict(Fishbone.choices)
-    causes = [
+    return sorted((
         CauseTrend(str(r["cause"]), f"{fishbone[r['cause__category']]} › {r['cause__name']}",
                    r["cause__category"], r["n"], r["p"])
         for r in rows.values("cause", "cause__name", "cause__category").annotate(
-            n=Count("pk", filter=now), p=Count("pk", filter=before))]
-    # A complaint counts once under a fishbone category however many of its causes are in
-    # it (COUNT DISTINCT measured faster here than counting distinct pairs in a subquery).
-    categories = [
+            n=Count("pk", filter=now), p=Count("pk", filter=before))), key=_largest_first)
+
+
+def _fishbone(user, *, period: Period, previous: Period,
+              filters: Filters) -> list[CauseTrend]:
+    """Complaints per fishbone category, largest count first. A complaint counts once under
+    a category however many of its causes are in it (COUNT DISTINCT measured faster here
+    than counting distinct pairs in a subquery)."""
+    rows = _scoped_children(ComplaintCause, user, period=period, previous=previous,
+                            filters=filters)
+    now, before = _in_both(period, previous)
+    fishbone = dict(Fishbone.choices)
+    return sorted((
         CauseTrend(r["cause__category"], fishbone[r["cause__category"]], r["cause__category"],
                    r["n"], r["p"])
         for r in rows.values("cause__category").annotate(
             n=Count("complaint", distinct=True, filter=now),
-            p=Count("complaint", distinct=True, filter=before))]
+            p=Count("complaint", distinct=True, filter=before))), key=_largest_first)
 
-    def order(t):
-        return (-t.count, -t.previous, t.label)
-    return sorted(causes, key=order), sorted(categories, key=order)
+
+def _largest_first(trend: CauseTrend):
+    return (-trend.count, -trend.previous, trend.label)
 
 
 @dataclass(frozen=True)
@@ -521,15 +537,20 @@ class Cost:
         return (self.total / self.volume).quantize(PENNY) if self.volume else None
 
 
-def _costs(user, *, period: Period, previous: Period, filters: Filters,
-           volumes: tuple[int, int]) -> tuple[Cost, Cost]:
+def _costs(user, *, period: Period, previous: Period, filters: Filters) -> list[dict]:
+    """Per gesture kind: how many and how much in the period (n, amount_n) and in the
+    previous one (p, amount_p)."""
     rows = _scoped_children(Gesture, user, period=period, previous=previous, filters=filters)
     now, before = _in_both(period, previous)
-    labels = dict(Gesture.Kind.choices)
-    found = list(rows.values("kind").annotate(
+    return list(rows.values("kind").annotate(
         n=Count("pk", filter=now), p=Count("pk", filter=before),
         amount_n=Sum("amount", filter=now), amount_p=Sum("amount", filter=before)
     ).order_by("kind"))
+
+
+def _cost_pair(found: list[dict], volumes: tuple[int, int]) -> tuple[Cost, Cost]:
+    """The Cost of the period and of the previous one from `_costs`' rows."""
+    labels = dict(Gesture.Kind.choices)
     out = []
     for count, amount, volume in (("n", "amount_n", volumes[0]), ("p", "amount_p", volumes[1])):
         # SQLite sums decimals without their scale: pence on both databases.
@@ -580,28 +601,39 @@ def complaint_analysis(user, *, first: date, last: date, filters: Filters = Filt
     both = complaint_scope(user).filter(filters.q(), received_at__gte=previous.start,
                                         received_at__lt=period.end)
     expression = _group_expression(by, previous.first, period.last)
-    counts = _counts(both, now=now, split=period.start, group=expression)
-    overall = _quantiles(both, split=period.start)
+    scoped = {"user": user, "period": period, "previous": previous, "filters": filters}
+    # Independent queries, longest first: on PostgreSQL they run side by side.
+    calls = {
+        "counts": partial(_counts, both, now=now, split=period.start, group=expression),
+        "overall": partial(_quantiles, both, split=period.start),
+        "repeats": partial(_repeats, both, split=period.start),
+        "by_group": partial(_quantiles, both, split=period.start, group=expression),
+        "fishbone": partial(_fishbone, **scoped),
+        "causes": partial(_causes, **scoped),
+        "costs": partial(_costs, **scoped),
+    }
+    if by != "category":
+        calls["categories"] = partial(_volumes, both.filter(received_at__gte=period.start),
+                                      _group_expression("category"))
+    found = read_together(calls)
+
+    counts, overall, by_group = found["counts"], found["overall"], found["by_group"]
     current = _figures({(True, None): _sum_counts(counts, True)}, overall, (True, None))
     before = _figures({(False, None): _sum_counts(counts, False)}, overall, (False, None))
-
-    by_group = _quantiles(both, split=period.start, group=expression)
     labels = group_labels(by, [g for p, g in counts if p])
     rows = sorted((GroupRow(g, labels[g], _figures(counts, by_group, (True, g)),
                             counts.get((False, g), {}).get("volume", 0))
                    for p, g in counts if p),
                   key=lambda r: (r.key is None, r.key) if by in ("month", "week")
                   else (-r.figures.volume, r.label))
-
-    causes, fishbone = _causes(user, period=period, previous=previous, filters=filters)
-    cost, previous_cost = _costs(user, period=period, previous=previous, filters=filters,
-                                 volumes=(current.volume, before.volume))
-    repeats, previous_repeats = _repeats(both, split=period.start,
-                                         volumes=(current.volume, before.volume))
-
+    volumes = (current.volume, before.volume)
+    repeats, previous_repeats = (Repeats(customers, complaints, volume) for
+                                 (customers, complaints), volume in zip(found["repeats"],
+                                                                        volumes, strict=True))
+    cost, previous_cost = _cost_pair(found["costs"], volumes)
+    causes, fishbone = found["causes"], found["fishbone"]
     category_volumes = ({r.key: r.figures.volume for r in rows} if by == "category"
-                        else _volumes(both.filter(received_at__gte=period.start),
-                                      _group_expression("category")))
+                        else found["categories"])
     category_labels = group_labels("category", list(category_volumes))
     return Analysis(
         period=period, previous=previous, filters=filters, by=by, totals=current,

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from serviceops.cases.models import Case
@@ -41,6 +42,7 @@ from serviceops.complaints.models import (
     Gesture,
     Regime,
 )
+from serviceops.core import snapshot
 from serviceops.customers.models import Customer
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -294,6 +296,26 @@ def test_quantile_interpolates_as_percentile_cont():
 def test_an_unknown_breakdown_is_refused(data):
     with pytest.raises(ValueError, match="Unknown breakdown"):
         _analysis(data["org"].manager.user, by="colour")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("by", ["category", "month"])
+def test_on_postgresql_the_queries_run_side_by_side_with_the_same_figures(data, by,
+                                                                           monkeypatch):
+    """Outside a transaction PostgreSQL answers on several connections at once (the other
+    tests run inside one, so they see the figures computed one query after another)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("connections side by side are for PostgreSQL")
+    helpers = []
+    lane = snapshot._helper_lane
+    monkeypatch.setattr(snapshot, "_helper_lane", lambda *args: (helpers.append(1),
+                                                                  lane(*args)))
+    together = _analysis(data["org"].manager.user, by=by)
+    assert helpers
+    with transaction.atomic():
+        in_turn = _analysis(data["org"].manager.user, by=by)
+    assert together == in_turn
+    assert together.totals.volume == 5
 
 
 # --- the page and its CSV --------------------------------------------------------------------
