@@ -15,12 +15,15 @@ that runs in a transaction reads this way).
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+
+logger = logging.getLogger(__name__)
 
 # Connections reading at once, this thread's included: each query keeps a server core busy,
 # and PostgreSQL may add parallel workers to a large scan.
@@ -85,7 +88,15 @@ def _drain(work: queue.SimpleQueue) -> None:
 def _helper_lane(snapshot: str, work: queue.SimpleQueue, results: dict[str, Any],
                  errors: list[BaseException]) -> None:
     """A lane on its own connection, in a read-only transaction on `snapshot`; the
-    connection is closed when the work runs out (the thread ends with it)."""
+    connection is closed when the work runs out (the thread ends with it). A lane that
+    cannot connect (the server's connections all taken, say) leaves its share to the
+    others."""
+    try:
+        connection.ensure_connection()
+    except DatabaseError as error:
+        logger.warning("A helper connection could not open (%s); the others read for it.",
+                       error)
+        return
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:

@@ -104,6 +104,25 @@ def test_a_failing_call_raises_in_the_caller_and_leaves_no_connection_open():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_helpers_that_cannot_connect_leave_the_work_to_this_connection(monkeypatch):
+    _needs_postgres()
+    from django.db import OperationalError
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    ensure = BaseDatabaseWrapper.ensure_connection
+
+    def refuse_helpers(self):
+        if threading.current_thread().name.startswith("read-together"):
+            raise OperationalError("too many clients already")
+        ensure(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse_helpers)
+    mine = _backend()
+    found = read_together({"a": _backend, "b": _backend, "c": _backend})
+    assert found == {"a": mine, "b": mine, "c": mine}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_calls_cannot_write():
     _needs_postgres()
     from django.db import InternalError
