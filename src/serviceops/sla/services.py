@@ -332,23 +332,32 @@ def _next_check(version: SlaPolicyVersion | None, clocks: list[Clock],
 # -- escalation ------------------------------------------------------------------------------
 
 
-def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Apply every escalation that has come due. Cases are found through the indexed
-    `next_check_at`, claimed under row locks that a second worker skips (PostgreSQL), and each
-    level is applied at most once per clock (a unique constraint backs this). Returns how many
+def sla_sweep(*, now: datetime | None = None, limit: int = 500, batch: int = 25) -> int:
+    """Apply every escalation that has come due, for up to `limit` cases. Cases are found
+    through the indexed `next_check_at` and handled `batch` at a time, each batch in its own
+    transaction: claimed under row locks that a second worker skips (PostgreSQL), or under
+    SQLite's one write lock, which is then let go between batches so that the people using
+    the service (signing in, replying) wait for a batch, not for the whole sweep. Each level
+    is applied at most once per clock (a unique constraint backs this). Returns how many
     escalations were applied."""
     now = now or timezone.now()
     applied = 0
     book = PolicyBook()
-    with transaction.atomic():
-        due = CaseSla.objects.filter(next_check_at__lte=now).order_by("next_check_at")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        # On SQLite the transaction takes the write lock first (BEGIN IMMEDIATE), so two
-        # workers' sweeps run one after the other and the second finds the work done.
-        ids = list(due.values_list("case_id", flat=True)[:limit])
-        for case_id in ids:
-            applied += _escalate_due(case_id, now, book)
+    seen: list[int] = []  # a case still due after its turn waits for the next sweep
+    while len(seen) < limit:
+        with transaction.atomic():
+            due = (CaseSla.objects.filter(next_check_at__lte=now).exclude(case_id__in=seen)
+                   .order_by("next_check_at"))
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True, of=("self",))
+            # On SQLite the transaction takes the write lock first (BEGIN IMMEDIATE), so two
+            # workers' batches run one after the other and the second finds the work done.
+            ids = list(due.values_list("case_id", flat=True)[:min(batch, limit - len(seen))])
+            for case_id in ids:
+                applied += _escalate_due(case_id, now, book)
+        seen += ids
+        if not ids:
+            break
     return applied
 
 

@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from serviceops.cases.choices import EventKind
 from serviceops.cases.models import CaseEvent
 from serviceops.cases.services import case_change_status, case_create, case_reply
+from serviceops.sla import services
 from serviceops.sla.models import (
     BusinessCalendar,
     CaseClock,
@@ -139,6 +141,29 @@ def test_sweep_applies_each_level_once_and_escalates_up_the_hierarchy(
     assert sla_sweep(now=later + timedelta(hours=5)) == 2
     assert CaseEscalation.objects.filter(case=case).count() == 2
     assert CaseEscalation.objects.filter(case=untouched).count() == 2
+
+
+def test_the_sweep_works_in_batches_each_in_its_own_transaction_up_to_its_limit(
+        org, policy, monkeypatch):
+    """Each batch commits before the next, so on SQLite the write lock is let go between
+    batches and people signing in or replying wait for one batch, not the whole sweep."""
+    EscalationLevel.objects.create(policy=policy, position=1, clock="first_response",
+                                   percent_consumed=75)
+    for _ in range(5):
+        case_sla_refresh(case_id=open_case(org, hours_ago=3.5).pk, now=NOW)
+    transactions = []
+    escalate = services._escalate_due
+
+    def spy(case_id, now, book):
+        transactions.append(connection.atomic_blocks[-1])
+        return escalate(case_id, now, book)
+
+    monkeypatch.setattr(services, "_escalate_due", spy)
+    assert sla_sweep(now=NOW, limit=4, batch=2) == 4
+    distinct = list({id(t): t for t in transactions}.values())
+    assert [sum(t is block for t in transactions) for block in distinct] == [2, 2]
+    assert sla_sweep(now=NOW, batch=2) == 1  # the fifth, left by the limit
+    assert CaseEscalation.objects.count() == 5
 
 
 def test_notify_only_mode_reports_what_it_would_do(org, policy):
