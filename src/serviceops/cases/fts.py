@@ -5,13 +5,19 @@ must call `install_fts` again afterwards.
 """
 
 # PostgreSQL keeps a stored, generated tsvector (so that checking a row never re-parses its
-# text) with a GIN index on it. Besides the words it holds one lexeme naming the case's team
-# ("~team:<id>", which no text can produce), so that a team-scoped search is answered inside
-# the index by intersecting "this word" with "this team".
+# text) with a GIN index on it. Besides the words it holds two lexemes that no text can
+# produce: the case's team ("~team:<id>") and the month it was opened, in UTC
+# ("~month:202611"), so that a team-scoped search is answered inside the index by
+# intersecting "this word", "this team" and "these months".
+SEARCH_VECTOR = (
+    "to_tsvector('english', subject || ' ' || description) || array_to_tsvector(ARRAY["
+    "'~team:' || coalesce(team_id, 0)::text, "
+    "'~month:' || (date_part('year', opened_at AT TIME ZONE 'UTC') * 100 "
+    "+ date_part('month', opened_at AT TIME ZONE 'UTC'))::int::text])"
+)
 POSTGRES_INSTALL = [
     "ALTER TABLE cases_case ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS "
-    "AS (to_tsvector('english', subject || ' ' || description) || "
-    "array_to_tsvector(ARRAY['~team:' || coalesce(team_id, 0)::text])) STORED",
+    f"AS ({SEARCH_VECTOR}) STORED",
     "CREATE INDEX IF NOT EXISTS case_fts_idx ON cases_case USING gin (search_vector)",
 ]
 POSTGRES_REMOVE = [
@@ -57,6 +63,13 @@ def install_fts(apps, schema_editor) -> None:
         _run(schema_editor, POSTGRES_INSTALL)
     elif vendor == "sqlite":
         _run(schema_editor, SQLITE_INSTALL)
+
+
+def rebuild_fts(apps, schema_editor) -> None:
+    """Recompute PostgreSQL's search vector with the current SEARCH_VECTOR (a migration that
+    changes it runs this; the table is rewritten)."""
+    if schema_editor.connection.vendor == "postgresql":
+        _run(schema_editor, POSTGRES_REMOVE + POSTGRES_INSTALL)
 
 
 def remove_fts(apps, schema_editor) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from serviceops.cases.filters import CaseFilter, cursor_decode, cursor_encode
 from serviceops.cases.models import Case, CaseEvent
@@ -63,32 +65,41 @@ def _queue_by_due(qs: QuerySet[Case], after: str | None, limit: int) -> Page:
 
 
 POSTGRES_MATCH = "cases_case.search_vector @@ websearch_to_tsquery('english', %s)"
-POSTGRES_MATCH_IN_TEAMS = (
-    "cases_case.search_vector @@ (websearch_to_tsquery('english', %s) && "
-    "(SELECT string_agg(quote_literal('~team:' || t), ' | ')::tsquery "
-    "FROM unnest(%s::bigint[]) AS t))"
-)
-# How many of the newest cases in scope are checked, in turn, before the index; see
-# case_search.
-RECENT_WINDOWS = (5_000, 50_000)
+POSTGRES_MATCH_WITHIN = (
+    "cases_case.search_vector @@ (websearch_to_tsquery('english', %s) && %s::tsquery)")
+# How many of the newest cases in scope are checked first, and then how many months before
+# the present one the index is asked about in turn, before all of them; see case_search.
+RECENT_WINDOWS = (5_000,)
+RECENT_MONTHS = (1, 5, 11)
 
 
 def _text_matches(qs: QuerySet[Case], query: str, *, recent: int | None,
-                  team_ids: list[int] | None) -> QuerySet[Case]:
+                  team_ids: list[int] | None,
+                  months: list[str] | None = None) -> QuerySet[Case]:
     """Narrow `qs` to cases whose subject or description contain every word of `query`
     (`team_ids`: the teams `qs` is limited to, None for all), among its `recent` newest
-    cases if given."""
+    cases if given, or opened in one of `months` (UTC, as "202611") if given."""
     if connection.vendor == "postgresql":
         if recent:
-            newest = qs.order_by("-opened_at", "-id").values("id")[:recent]
-            return qs.filter(id__in=newest).extra(where=[POSTGRES_MATCH], params=[query])
+            # The words are checked on the newest rows as they come off the newest-first
+            # index, inside the subquery (its LIMIT keeps the planner from turning it into
+            # "every match in scope, then the newest", slow for a common word).
+            newest = (qs.order_by("-opened_at", "-id")
+                      .extra(select={"vector": "cases_case.search_vector"})
+                      .values("id", "vector")[:recent])
+            sql, params = newest.query.sql_with_params()
+            return qs.filter(id__in=RawSQL(
+                f"SELECT newest.id FROM ({sql}) AS newest WHERE newest.vector @@ "
+                "websearch_to_tsquery('english', %s)", (*params, query)))
         if team_ids is None:
             # Across all teams the planner's word statistics hold, so it chooses well
             # between the GIN index (rare words) and the newest-first index (common ones).
             return qs.extra(where=[POSTGRES_MATCH], params=[query])
         # Within teams it does not (a word common overall may be rare in one team), so the
-        # GIN index answers "this word and this team" alone: OFFSET 0 keeps it apart.
-        inner = qs.extra(where=[POSTGRES_MATCH_IN_TEAMS], params=[query, team_ids]).values("id")
+        # GIN index answers "this word, this team (and these months)" alone: OFFSET 0 keeps
+        # it apart.
+        inner = qs.extra(where=[POSTGRES_MATCH_WITHIN],
+                         params=[query, _scope_lexemes(team_ids, months)]).values("id")
         sql, params = inner.query.sql_with_params()
         return qs.filter(id__in=RawSQL(f"{sql} OFFSET 0", params))
     # SQLite FTS5: keep the words only and quote each, so that user input can never form
@@ -98,14 +109,33 @@ def _text_matches(qs: QuerySet[Case], query: str, *, recent: int | None,
         "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [match]))
 
 
+def _scope_lexemes(team_ids: list[int], months: list[str] | None) -> str:
+    """The tsquery "one of these teams (and one of these months)" over the lexemes that
+    `cases.fts` adds to every case's vector."""
+    teams = " | ".join(f"'~team:{int(t)}'" for t in team_ids)
+    if not months:
+        return f"({teams})"
+    return f"({teams}) & (" + " | ".join(f"'~month:{int(m)}'" for m in months) + ")"
+
+
+def months_back(now: datetime, back: int) -> list[str]:
+    """The UTC month of `now` ("202611"), the `back` months before it and the one after it
+    (a clock a little ahead)."""
+    current = now.astimezone(UTC)
+    index = current.year * 12 + current.month - 1
+    return [f"{k // 12}{k % 12 + 1:02d}" for k in range(index + 1, index - back - 1, -1)]
+
+
 def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     """Return up to `limit` cases the user may see whose subject or description matches
     `query` (all words, stemmed), newest first; a case number or an external reference
     finds that case.
 
-    On PostgreSQL, common words are answered from the newest cases in scope (5,000, then
-    50,000); only when those hold too few matches is the whole scope searched through the
-    full-text index, where a rare word's matches are few.
+    On PostgreSQL, common words are answered from the 5,000 newest cases in scope. Within
+    teams, the full-text index is then asked for the word in those teams over the last 2,
+    6 and 12 months, then over all, so that a word common in older cases is not read from
+    all of them to find the newest: the first range holding a page of matches holds the
+    newest page, since every case outside it is older.
     """
     query = query.strip()
     if not query:
@@ -122,15 +152,22 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     if connection.vendor != "postgresql":
         return list(_with_related(_text_matches(scoped, query, recent=None, team_ids=None))
                     .order_by(*ordered)[:limit])
-    # Across all teams one window is enough: the planner then chooses well by itself.
-    for window in RECENT_WINDOWS if team_ids is not None else RECENT_WINDOWS[:1]:
+    if team_ids is not None and not team_ids:
+        return []  # in no team: nothing to see
+    for window in RECENT_WINDOWS:
         recent = list(_with_related(_text_matches(scoped, query, recent=window,
                                                   team_ids=team_ids))
                       .order_by(*ordered)[:limit])
         if len(recent) == limit:
             return recent
-    matches = _text_matches(scoped, query, recent=None, team_ids=team_ids)
-    return list(_with_related(matches).order_by(*ordered)[:limit])
+    ranges = ([months_back(timezone.now(), back) for back in RECENT_MONTHS]
+              if team_ids is not None else [])
+    for months in [*ranges, None]:
+        matches = _text_matches(scoped, query, recent=None, team_ids=team_ids, months=months)
+        found = list(_with_related(matches).order_by(*ordered)[:limit])
+        if len(found) == limit:
+            break
+    return found
 
 
 def case_detail(*, user, case_id: int) -> Case:

@@ -1,5 +1,6 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.utils import timezone
 
 from serviceops.cases.filters import CaseFilter
@@ -72,3 +73,47 @@ def test_search_returns_the_newest_matches_whether_common_or_rare(org):
         assert case_search(user=org.outsider.user, query="descaling") == []
     finally:
         selectors.RECENT_WINDOWS = previous
+
+
+def test_a_word_rare_lately_but_common_long_ago_still_gives_the_newest_matches(org,
+                                                                              monkeypatch):
+    from serviceops.cases import selectors
+
+    now = timezone.now()
+    old = [case_create(by=org.agent.user, subject=f"Exchange rate query {i}", team=org.billing,
+                       now=now - timedelta(days=240 + i)) for i in range(3)]
+    recent = case_create(by=org.agent.user, subject="Exchange rate query", team=org.billing,
+                         now=now - timedelta(days=7))
+    for i in range(5):
+        case_create(by=org.agent.user, subject=f"Card not arrived {i}", team=org.billing)
+    monkeypatch.setattr(selectors, "RECENT_WINDOWS", (3,))  # the newest hold no match
+    assert case_search(user=org.agent.user, query="exchange", limit=2) == [recent, old[0]]
+    assert case_search(user=org.agent.user, query="exchange") == [recent, *old]
+
+
+def test_months_back_counts_utc_months_across_a_new_year():
+    from serviceops.cases.selectors import months_back
+
+    assert months_back(datetime(2026, 1, 15, tzinfo=UTC), 2) == [
+        "202602", "202601", "202512", "202511"]
+
+
+def test_on_postgresql_the_index_knows_each_cases_team_and_month(org):
+    from django.db import connection
+
+    from serviceops.cases.selectors import _text_matches, case_scope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the team and month lexemes are PostgreSQL's")
+    june = case_create(by=org.agent.user, subject="Parcel lost", team=org.billing,
+                       now=datetime(2026, 6, 30, 23, 30, tzinfo=UTC))  # 1 July in London
+    scoped = case_scope(org.manager.user)
+
+    def found(team_ids, months):
+        return list(_text_matches(scoped, "parcel", recent=None, team_ids=team_ids,
+                                  months=months))
+
+    assert found([org.billing.pk], ["202606"]) == [june]
+    assert found([org.billing.pk], ["202607", "202605"]) == []
+    assert found([org.technical.pk], ["202606"]) == []
+    assert found([org.billing.pk], None) == [june]
