@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from serviceops.core.permissions import allowed, require, staff_of, team_ids_of
@@ -406,7 +407,8 @@ def rota_solve(rota_id: int) -> bool:
             first_weekday=draft.first_day.weekday())
         templates = _templates(_patterns_for(forecast.team))
         if draft.named:
-            people = _rota_staff(forecast.team, draft.first_day, draft.days, skill)
+            people = _rota_staff(forecast.team, draft.first_day, draft.days, skill,
+                                 ZoneInfo(forecast.time_zone))
             if not people:
                 raise ValueError(f"team {forecast.team.name} has no active staff to roster")
             result = rota.solve_named(requirement, templates, list(people.values()),
@@ -429,11 +431,17 @@ def rota_solve(rota_id: int) -> bool:
     return True
 
 
-def _rota_staff(team: Team, first_day: date, days: int, skill: str) -> dict[str, rota.Staff]:
-    """The team's active staff as the optimiser sees them, keyed by their id (as text)."""
+def _rota_staff(team: Team, first_day: date, days: int, skill: str,
+                zone: ZoneInfo) -> dict[str, rota.Staff]:
+    """The team's active staff as the optimiser sees them, keyed by their id (as text).
+
+    The optimiser sees only its own horizon, so the daily rest after each person's last
+    published shift before it (which may run into its first day) is passed on as a later
+    earliest start (`_rest_until`)."""
     members = (team.members.filter(is_active=True).select_related("contract")
                .prefetch_related("leave"))
     last_day = first_day + timedelta(days=days - 1)
+    rested = _rest_until(members, first_day, zone)
     people = {}
     for member in members:
         contract = getattr(member, "contract", None) or Contract(staff=member)
@@ -450,6 +458,15 @@ def _rota_staff(team: Team, first_day: date, days: int, skill: str) -> dict[str,
             if latest <= earliest:
                 latest += 24 * 60  # the window runs past midnight
             availability = {k: (earliest, latest) for k in range(days)}
+        if member.pk in rested:
+            day, minute = rested[member.pk]
+            leave.update(range(min(day, days)))  # rest runs through these whole days
+            if 0 <= day < days:
+                earliest, latest = availability.get(day, (0, 2 * 24 * 60))
+                if max(earliest, minute) < latest:
+                    availability[day] = (max(earliest, minute), latest)
+                else:
+                    leave.add(day)
         people[str(member.pk)] = rota.Staff(
             name=str(member.pk), skills=frozenset({skill}),
             min_weekly_hours=contract.min_weekly_hours,
@@ -459,6 +476,23 @@ def _rota_staff(team: Team, first_day: date, days: int, skill: str) -> dict[str,
             consecutive_days_off=contract.consecutive_days_off,
             opted_out_of_48h=contract.opted_out_of_48h)
     return people
+
+
+def _rest_until(members, first_day: date, zone: ZoneInfo) -> dict[int, tuple[int, int]]:
+    """{staff id: (day of the horizon, minute of that day's wall clock)} before which each
+    member may not start a shift: 11 hours (WTR reg. 10) after the end of their last shift
+    on a published rota that starts before the horizon, where that rest reaches into it."""
+    start = datetime.combine(first_day, time(0), tzinfo=zone)
+    rest = timedelta(minutes=rota.DAILY_REST_MINUTES)
+    ends = (RotaShift.objects.filter(staff__in=members, rota__state=Rota.State.PUBLISHED,
+                                     start__lt=start, end__gt=start - rest)
+            .values("staff").annotate(last=Max("end")))
+    out = {}
+    for row in ends:
+        free = (row["last"] + rest).astimezone(zone)
+        minute = free.hour * 60 + free.minute + (1 if free.second or free.microsecond else 0)
+        out[row["staff"]] = ((free.date() - first_day).days, minute)
+    return out
 
 
 def _keep_result(draft: Rota, result: rota.RotaResult, requirement: rota.Requirement,

@@ -3,7 +3,8 @@ rotas, and who may do what."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -167,6 +168,40 @@ def test_publishing_shows_shifts_and_supersedes(org, staffing_plan, patterns, ma
         services.rota_delete(by=org.leader.user, draft=second)
     with pytest.raises(PermissionDenied):
         services.rota_publish(by=org.agent.user, draft=second)
+
+
+def test_the_rest_after_the_last_published_shift_carries_into_the_next_rota(
+        org, staffing_plan):
+    """11 hours' rest (WTR reg. 10) after a shift on the rota before, which the optimiser
+    does not see: a later earliest start on the first day, or the whole day off."""
+    before = Rota.objects.create(plan=staffing_plan, first_day=MONDAY - timedelta(days=7),
+                                 days=7, state=Rota.State.PUBLISHED)
+    sunday = datetime.combine(MONDAY - timedelta(days=1), time(0), tzinfo=UTC)
+
+    def shift(staff, start_hour, hours, rota=before):
+        start = sunday + timedelta(hours=start_hour)
+        return RotaShift.objects.create(rota=rota, staff=staff, template="t", start=start,
+                                        end=start + timedelta(hours=hours))
+
+    shift(org.agent, 14, 9)  # ends Sunday 23:00: free from Monday 10:00
+    shift(org.agent2, 9, 8)  # ends Sunday 17:00: free from 04:00, before any shift
+    shift(org.agent2, 22, 9)  # a night shift ending Monday 07:00: free from 18:00
+    Contract.objects.create(staff=org.leader, earliest_start=time(8), latest_end=time(18))
+    shift(org.leader, 22, 9)  # free from 18:00, when the leader's window closes
+    shift(org.trainer, 8 - 7 * 24, 8)  # a week before: no effect
+    superseded = Rota.objects.create(plan=staffing_plan, first_day=MONDAY - timedelta(days=7),
+                                     days=7, state=Rota.State.SUPERSEDED)
+    shift(org.trainer, 20, 8, rota=superseded)  # not on a published rota: no effect
+
+    people = services._rota_staff(org.billing, MONDAY, 7, "Billing", ZoneInfo("UTC"))
+
+    agent, agent2 = people[str(org.agent.pk)], people[str(org.agent2.pk)]
+    assert agent.availability == {0: (10 * 60, 2 * 24 * 60)} and not agent.leave
+    assert agent2.availability == {0: (18 * 60, 2 * 24 * 60)} and not agent2.leave
+    leader = people[str(org.leader.pk)]
+    assert leader.leave == {0} and leader.availability[1] == (8 * 60, 18 * 60)
+    trainer = people[str(org.trainer.pk)]
+    assert trainer.availability == {} and not trainer.leave
 
 
 def test_infeasible_rota_names_the_binding_rules(org, staffing_plan, patterns,
