@@ -167,7 +167,11 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
         found = list(_with_related(matches).order_by(*ordered)[:limit])
         if len(found) == limit:
             break
-    return found
+    # Cases opened after the last month asked about (a date in the future, from an import)
+    # are not in any range, but they are among the newest, so in the window's matches.
+    merged = {case.pk: case for case in (*recent, *found)}
+    return sorted(merged.values(), key=lambda case: (case.opened_at, case.pk),
+                  reverse=True)[:limit]
 
 
 def case_detail(*, user, case_id: int) -> Case:

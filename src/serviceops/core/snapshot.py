@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 # Connections reading at once, this thread's included: each query keeps a server core busy,
 # and PostgreSQL may add parallel workers to a large scan.
 LANES = 3
+# Helper connections open at once in this process, whatever the number of requests: under
+# a threaded server the reports beyond it read on fewer connections (or on their own) rather
+# than take the database's last free connections.
+HELPERS = threading.BoundedSemaphore(4)
 
 _BEGIN = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
@@ -38,7 +42,7 @@ def read_together(calls: dict[str, Callable[[], Any]], *, lanes: int = LANES) ->
     Each call must only read, and must not share a cursor or an open result with another.
     An exception in any call is raised here once every lane has stopped."""
     if (connection.vendor != "postgresql" or connection.in_atomic_block or lanes < 2
-            or len(calls) < 2):
+            or len(calls) < 2 or not connection.get_autocommit()):
         return {name: call() for name, call in calls.items()}
     work: queue.SimpleQueue = queue.SimpleQueue()
     for item in calls.items():
@@ -89,8 +93,18 @@ def _helper_lane(snapshot: str, work: queue.SimpleQueue, results: dict[str, Any]
                  errors: list[BaseException]) -> None:
     """A lane on its own connection, in a read-only transaction on `snapshot`; the
     connection is closed when the work runs out (the thread ends with it). A lane that
-    cannot connect (the server's connections all taken, say) leaves its share to the
-    others."""
+    finds no work left, no free helper place (`HELPERS`) or no connection (the server's
+    all taken, say) leaves its share to the others."""
+    if work.empty() or not HELPERS.acquire(blocking=False):
+        return
+    try:
+        _helper_work(snapshot, work, results, errors)
+    finally:
+        HELPERS.release()
+
+
+def _helper_work(snapshot: str, work: queue.SimpleQueue, results: dict[str, Any],
+                 errors: list[BaseException]) -> None:
     try:
         connection.ensure_connection()
     except DatabaseError as error:

@@ -89,6 +89,10 @@ def test_a_word_rare_lately_but_common_long_ago_still_gives_the_newest_matches(o
     monkeypatch.setattr(selectors, "RECENT_WINDOWS", (3,))  # the newest hold no match
     assert case_search(user=org.agent.user, query="exchange", limit=2) == [recent, old[0]]
     assert case_search(user=org.agent.user, query="exchange") == [recent, *old]
+    # A date in the future (from an import) is past every month range, yet the newest.
+    future = case_create(by=org.agent.user, subject="Exchange rate query", team=org.billing,
+                         now=now + timedelta(days=90))
+    assert case_search(user=org.agent.user, query="exchange", limit=2) == [future, recent]
 
 
 def test_months_back_counts_utc_months_across_a_new_year():

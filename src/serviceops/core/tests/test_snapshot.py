@@ -123,6 +123,39 @@ def test_helpers_that_cannot_connect_leave_the_work_to_this_connection(monkeypat
 
 
 @pytest.mark.django_db(transaction=True)
+def test_with_every_helper_place_taken_the_work_stays_on_this_connection(monkeypatch):
+    _needs_postgres()
+    places = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(snapshot, "HELPERS", places)
+    mine = _backend()
+    places.acquire()  # another report's helper holds the only place
+    try:
+        assert read_together({"a": _backend, "b": _backend}) == {"a": mine, "b": mine}
+    finally:
+        places.release()
+    together = threading.Barrier(2, timeout=20)  # passed only by two lanes at once
+
+    def meet():
+        together.wait()
+        return _backend()
+
+    found = read_together({"a": meet, "b": meet})
+    assert found["a"] != found["b"]  # with the place free, a helper reads
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_autocommit_off_calls_run_in_turn_on_this_connection():
+    _needs_postgres()
+    mine = _backend()
+    connection.set_autocommit(False)
+    try:
+        assert read_together({"a": _backend, "b": _backend}) == {"a": mine, "b": mine}
+    finally:
+        connection.rollback()
+        connection.set_autocommit(True)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_calls_cannot_write():
     _needs_postgres()
     from django.db import InternalError
