@@ -459,14 +459,16 @@ def _rota_staff(team: Team, first_day: date, days: int, skill: str,
                 latest += 24 * 60  # the window runs past midnight
             availability = {k: (earliest, latest) for k in range(days)}
         if member.pk in rested:
+            # No start before the rest ends: an earliest start of midnight after the day
+            # rules the day out without counting it as leave (which would lower the
+            # contract minimum and be reported as leave).
             day, minute = rested[member.pk]
-            leave.update(range(min(day, days)))  # rest runs through these whole days
-            if 0 <= day < days:
+            closed = (24 * 60, 2 * 24 * 60)
+            availability.update(dict.fromkeys(range(min(day, days)), closed))
+            if day < days:
                 earliest, latest = availability.get(day, (0, 2 * 24 * 60))
-                if max(earliest, minute) < latest:
-                    availability[day] = (max(earliest, minute), latest)
-                else:
-                    leave.add(day)
+                start = max(earliest, minute)
+                availability[day] = (start, latest) if start < latest else closed
         people[str(member.pk)] = rota.Staff(
             name=str(member.pk), skills=frozenset({skill}),
             min_weekly_hours=contract.min_weekly_hours,
@@ -491,6 +493,8 @@ def _rest_until(members, first_day: date, zone: ZoneInfo) -> dict[int, tuple[int
     for row in ends:
         free = (row["last"] + rest).astimezone(zone)
         minute = free.hour * 60 + free.minute + (1 if free.second or free.microsecond else 0)
+        if free.fold:  # the hour the clocks go back, a second time: after all of it
+            minute = (free.hour + 1) * 60
         out[row["staff"]] = ((free.date() - first_day).days, minute)
     return out
 

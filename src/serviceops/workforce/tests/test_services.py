@@ -199,9 +199,25 @@ def test_the_rest_after_the_last_published_shift_carries_into_the_next_rota(
     assert agent.availability == {0: (10 * 60, 2 * 24 * 60)} and not agent.leave
     assert agent2.availability == {0: (18 * 60, 2 * 24 * 60)} and not agent2.leave
     leader = people[str(org.leader.pk)]
-    assert leader.leave == {0} and leader.availability[1] == (8 * 60, 18 * 60)
+    assert leader.availability[0] == (24 * 60, 48 * 60)  # no start on Monday
+    assert leader.availability[1] == (8 * 60, 18 * 60) and not leader.leave
     trainer = people[str(org.trainer.pk)]
     assert trainer.availability == {} and not trainer.leave
+
+
+def test_rest_ending_in_the_hour_the_clocks_go_back_waits_for_its_second_pass(
+        org, staffing_plan):
+    london = ZoneInfo("Europe/London")
+    first_day = date(2026, 10, 25)  # the clocks go back at 02:00 BST, to 01:00 GMT
+    before = Rota.objects.create(plan=staffing_plan, first_day=first_day - timedelta(days=7),
+                                 days=7, state=Rota.State.PUBLISHED)
+    end = datetime(2026, 10, 25, 1, 30, tzinfo=UTC) - timedelta(hours=11)  # rest to 01:30 GMT
+    RotaShift.objects.create(rota=before, staff=org.agent, template="t",
+                             start=end - timedelta(hours=8), end=end)
+    people = services._rota_staff(org.billing, first_day, 7, "Billing", london)
+    earliest = people[str(org.agent.pk)].availability[0][0]
+    # 01:30 happens twice; the first (BST) is only 10 hours after the shift.
+    assert earliest == 120
 
 
 def test_infeasible_rota_names_the_binding_rules(org, staffing_plan, patterns,
