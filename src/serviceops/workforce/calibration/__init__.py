@@ -12,21 +12,8 @@ e^(-θw) (their patience is censored: it was longer than w). The maximum-likelih
 Kaplan-Meier on the same censored waits, and the hazard per band of waiting time, show whether
 the exponential shape holds.
 
-Agents. A call log has no rota, so the agents on duty are estimated from the service records
-(`AgentEstimate`). `BUSY_WHILE_QUEUED`, the default, is the mean number of calls in service
-while at least one caller was waiting: an agent free to answer would have taken the waiting
-call, so at those moments every agent available was busy, and the figure counts the agents
-actually taking calls, net of breaks and after-call work. It leans low (queues form more when
-fewer agents are available), and in an interval where nobody waited it falls back to the peak.
-`PEAK_BUSY` is the most calls in service at once during the interval: the agents who were
-there at the busiest moment, more than were available on average. `SERVERS` counts the named
-agents who served at least once in the interval, which counts someone who took one call in it
-as present throughout. A fractional count is evaluated by interpolating the predictions of the
-whole counts either side.
-
-Time. Intervals follow the wall clock of the log's time zone, but are real spans of time: on
-the day the clocks go back, the repeated hour gives two intervals (told apart by their UTC
-offset), and the hour skipped in spring gives none.
+How the agents on duty are estimated from a log without a rota, and how intervals follow
+the wall clock across the clock changes: see `comparison`.
 
 The package: `call_log` (`LogFormat`, `CallLog` and `read_call_log`, with the Anonymous Bank
 and CSV readers), `patience` (`estimate_patience`, `kaplan_meier` and the hazard and survival
