@@ -154,6 +154,7 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
                     .order_by(*ordered)[:limit])
     if team_ids is not None and not team_ids:
         return []  # in no team: nothing to see
+    recent: list[Case] = []
     for window in RECENT_WINDOWS:
         recent = list(_with_related(_text_matches(scoped, query, recent=window,
                                                   team_ids=team_ids))
