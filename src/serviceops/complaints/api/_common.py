@@ -1,5 +1,6 @@
-"""Lookups and paging shared by the complaints API's endpoints: scoped so that what the
-caller may not see is a 404, and objects named in a body a 422 on their field."""
+"""Lookups shared by the complaints API's endpoints: scoped so that what the caller may not
+see is a 404, and objects named in a body a 422 on their field (paging and the generic
+lookups are in `serviceops.api.lookups`)."""
 
 from __future__ import annotations
 
@@ -28,25 +29,6 @@ def fields_as(**names: str) -> Iterator[None]:
             raise
         raise ValidationError({names.get(k, k): v for k, v in error.error_dict.items()}
                               ) from None
-
-
-def page(queryset: QuerySet, after: int | None, limit: int) -> dict:
-    """Newest first by id; `next` is the `after` of the next page (None on the last)."""
-    limit = max(1, min(limit, 200))
-    if after is not None:
-        queryset = queryset.filter(pk__lt=after)
-    rows = list(queryset.order_by("-pk")[:limit + 1])
-    return {"items": rows[:limit], "next": rows[limit - 1].pk if len(rows) > limit else None}
-
-
-def referenced(queryset: QuerySet, pk: int | None, field: str, what: str):
-    """An object named in a request body: a 422 on `field` when absent or out of sight."""
-    if pk is None:
-        return None
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise ValidationError({field: f"There is no {what} {pk}."})
-    return found
 
 
 def regime_by_key(key: str | None, field: str = "regime") -> Regime | None:

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Router
 
+from serviceops.api.lookups import page
 from serviceops.complaints import analysis
-from serviceops.complaints.api._common import page
 from serviceops.complaints.api.schemas import AnalysisOut, ComplaintPage, FiguresOut
 from serviceops.complaints.models import Fishbone
 

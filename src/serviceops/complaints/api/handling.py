@@ -11,14 +11,13 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Router, Status
 
+from serviceops.api.lookups import page, referenced
 from serviceops.complaints import selectors, services
 from serviceops.complaints.api._common import (
     action_or_404,
     complaint_or_404,
     detail_or_404,
     fields_as,
-    page,
-    referenced,
     regime_by_key,
     visible_actions,
 )

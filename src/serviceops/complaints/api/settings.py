@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Router, Status
 
+from serviceops.api.lookups import referenced
 from serviceops.complaints import services
 from serviceops.complaints.api._common import (
     fields_as,
-    referenced,
     regime_by_key,
     require_settings_reader,
 )

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
+from serviceops.api.lookups import get_or_404, page, referenced
 from serviceops.people.models import Team
 from serviceops.workforce import services
-from serviceops.workforce.api._common import get_or_404, numbers, page, referenced
+from serviceops.workforce.api._common import numbers
 from serviceops.workforce.api.schemas import (
     ForecastFileIn,
     ForecastIn,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
+from serviceops.api.lookups import get_or_404, page, referenced
 from serviceops.workforce import services
-from serviceops.workforce.api._common import get_or_404, number, numbers, page, referenced
+from serviceops.workforce.api._common import number, numbers
 from serviceops.workforce.api.schemas import (
     ComparisonOut,
     PlanIn,

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from ninja import Router, Status
 
+from serviceops.api.lookups import get_or_404, page, referenced
 from serviceops.people.models import Team
 from serviceops.workforce import exports, selectors, services
-from serviceops.workforce.api._common import get_or_404, page, referenced
 from serviceops.workforce.api.schemas import (
     ContractIn,
     ContractOut,
