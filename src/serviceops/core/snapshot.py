@@ -9,8 +9,9 @@ repeatable-read transaction.
 
 It falls back to running the calls one after another on this thread's connection where
 other connections could not help or could not see the same rows: on SQLite, and inside a
-transaction already open (its uncommitted rows are invisible to other connections; a test
-that runs in a transaction reads this way).
+transaction already open or with autocommit off (its uncommitted rows are invisible to other
+connections; a test that runs in a transaction reads this way). Helper connections are few
+per process (`HELPERS`) and closed when their work is done.
 """
 
 from __future__ import annotations
