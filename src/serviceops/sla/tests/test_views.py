@@ -132,6 +132,26 @@ def test_queue_sorts_by_time_left_and_filters_breached(client, org):
     assert b"Breached" in page.content and b"due in" in page.content
 
 
+def test_the_queue_reads_the_same_number_of_queries_however_many_timed_cases(client, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    email_policy(org)
+    signed_in(client, org.agent)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("cases:queue")).status_code == 200
+        return len(captured)
+
+    timed_case(org, hours_ago=1)
+    client.get(reverse("cases:queue"))  # warm: the session and the user's teams
+    one = queries()
+    for hours in range(2, 7):
+        timed_case(org, hours_ago=hours)
+    assert queries() == one
+
+
 def test_manual_escalation_from_the_case_page(client, org):
     email_policy(org)
     case = timed_case(org, hours_ago=0.1)
