@@ -1,11 +1,11 @@
 """Independent reads run side by side on PostgreSQL, all seeing one snapshot.
 
-A report made of several aggregate queries (the complaint analysis runs nine) spends its time
-in the database, one query after another on one connection, so one server core works while
-the others wait. `read_together` runs such queries on a few connections at once. Every
-connection reads the snapshot of the first (`pg_export_snapshot`), so the results agree as
-if one query had computed them all, as they do when run one after another in one
-repeatable-read transaction.
+A report made of several aggregate queries (the complaint analysis runs eight or nine)
+spends its time in the database, one query after another on one connection, so one server
+core works while the others wait. `read_together` runs such queries on a few connections at
+once. Every connection reads the snapshot of the first (`pg_export_snapshot`), so the
+results agree as if one query had computed them all, as they do when run one after another
+in one repeatable-read transaction.
 
 It falls back to running the calls one after another on this thread's connection where
 other connections could not help or could not see the same rows: on SQLite, and inside a

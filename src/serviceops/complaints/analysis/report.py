@@ -104,15 +104,17 @@ def complaint_analysis(user, *, first: date, last: date, filters: Filters = Filt
                    for p, g in counts if p),
                   key=lambda r: (r.key is None, r.key) if by in ("month", "week")
                   else (-r.figures.volume, r.label))
-    volumes = (current.volume, before.volume)
-    repeats, previous_repeats = (Repeats(customers, complaints, volume) for
-                                 (customers, complaints), volume in zip(found["repeats"],
-                                                                        volumes, strict=True))
-    cost, previous_cost = cost_pair(found["costs"], volumes)
+    now_repeating, before_repeating = found["repeats"]
+    repeats = Repeats(*now_repeating, current.volume)
+    previous_repeats = Repeats(*before_repeating, before.volume)
+    cost, previous_cost = cost_pair(found["costs"], (current.volume, before.volume))
     causes, fishbone = found["causes"], found["fishbone"]
-    category_volumes = ({r.key: r.figures.volume for r in rows} if by == "category"
-                        else found["categories"])
-    category_labels = group_labels("category", list(category_volumes))
+    if by == "category":  # the breakdown is the categories: its labels serve the Pareto
+        category_volumes = {r.key: r.figures.volume for r in rows}
+        category_labels = labels
+    else:
+        category_volumes = found["categories"]
+        category_labels = group_labels("category", list(category_volumes))
     return Analysis(
         period=period, previous=previous, filters=filters, by=by, totals=current,
         previous_totals=before, rows=rows, repeats=repeats, previous_repeats=previous_repeats,
