@@ -12,7 +12,6 @@ from django.db.models import Count, Min, Q
 
 from serviceops.cases.choices import EventKind, Status
 from serviceops.cases.models import Case, CaseEvent, CaseFact
-from serviceops.core.transactions import on_commit_once
 
 BATCH = 2000
 _FIELDS = [
@@ -97,9 +96,3 @@ def case_facts_rebuild(*, progress=None) -> int:
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     return case_facts_refresh(ids, progress=progress)
 
-
-def case_facts_refresh_on_commit(case_id: int) -> None:
-    """Refresh `case_id`'s facts once the current transaction commits (called by the case
-    services with every event they record). Several events in one transaction refresh once;
-    on failure `serviceops kpi --rebuild` catches up."""
-    on_commit_once(("facts", case_id), lambda: case_facts_refresh([case_id]))

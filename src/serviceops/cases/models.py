@@ -281,3 +281,16 @@ class CaseFact(models.Model):
 
     def __str__(self) -> str:
         return f"Facts of case #{self.case_id}"
+
+
+class CaseRefresh(models.Model):
+    """A case whose derived rows (its SLA clocks and policy match, its `CaseFact`) must be
+    recomputed: written in the same transaction as the change, so a change never commits
+    without it, and deleted by the pass that recomputes them (`cases.derived`). Several rows
+    for one case are normal (one per transaction that changed it)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Refresh of case #{self.case_id}"

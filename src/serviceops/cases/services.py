@@ -24,7 +24,7 @@ from serviceops.cases.choices import (
     Status,
     priority_for,
 )
-from serviceops.cases.facts import case_facts_refresh_on_commit
+from serviceops.cases.derived import derived_owed
 from serviceops.cases.models import (
     Attachment,
     CannedResponse,
@@ -50,13 +50,10 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _refresh_derived(case: Case) -> None:
-    """Recompute what is derived from the case and its events once the transaction commits:
-    its SLA clocks (and policy match) first, then its facts. Both copy the case's grouping
-    fields (team, channel, category...), so any saved change calls this, not only events."""
-    from serviceops.sla.services import case_sla_refresh_on_commit
-
-    case_sla_refresh_on_commit(case.pk)
-    case_facts_refresh_on_commit(case.pk)
+    """Owe a refresh of what is derived from the case and its events: its SLA clocks (and
+    policy match) and its facts (`cases.derived`). Both copy the case's grouping fields
+    (team, channel, category...), so any saved change calls this, not only events."""
+    derived_owed(case.pk)
 
 
 def _event(case: Case, kind: str, *, by, at: datetime, from_value="", to_value="",

@@ -58,3 +58,21 @@ def cases_autoclose(*, now) -> int:
 @db_periodic_task(crontab(minute="*/15"))
 def cases_autoclose_job() -> int:
     return cases_autoclose(now=timezone.now())
+
+
+@db_task()
+def derived_refresh_job() -> int:
+    """Recompute the SLA clocks and facts of the cases changed since the last pass
+    (`cases.derived`). Safe to repeat and to run on several workers: passes take turns."""
+    from serviceops.cases.derived import derived_refresh
+
+    return derived_refresh()
+
+
+@db_periodic_task(crontab(minute="*"))
+def derived_refresh_periodic() -> int:
+    """The same pass every minute, for changes whose own pass was never queued (the queue
+    was down) or failed."""
+    from serviceops.cases.derived import derived_refresh
+
+    return derived_refresh()

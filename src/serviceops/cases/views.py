@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from serviceops.cases import selectors, services
 from serviceops.cases.attachments import attachment_check
 from serviceops.cases.choices import Channel, Priority, Status
+from serviceops.cases.derived import derived_refresh
 from serviceops.cases.filters import VIEWS, CaseFilter
 from serviceops.cases.forms import (
     CaseCreateForm,
@@ -160,10 +161,12 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 def sla_context(case: Case) -> dict:
-    """The case's SLA card: its policy version, clocks and escalations."""
+    """The case's SLA card: its policy version, clocks and escalations, refreshed first if a
+    change to the case is still owed its refresh."""
     from serviceops.sla.forms import EscalateForm
     from serviceops.sla.models import CaseSla
 
+    derived_refresh(case_ids=[case.pk])
     return {
         "case_sla": CaseSla.objects.select_related("version__policy").filter(case=case).first(),
         "sla_clocks": case.clocks.all(),

@@ -13,11 +13,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from serviceops.cases.choices import EventKind, Level, Status
+from serviceops.cases.derived import derived_lock, derived_owed
 from serviceops.cases.models import Case, CaseEvent
 from serviceops.core.audit import audit_record
 from serviceops.core.permissions import require, require_case, staff_of
 from serviceops.core.roles import Perm
-from serviceops.core.transactions import on_commit_once
 from serviceops.people.models import Staff, Team
 from serviceops.sla.clocks import Clock, ClockState, Event, Happening, compute_clocks
 from serviceops.sla.models import (
@@ -159,13 +159,6 @@ class PolicyBook:
 
 
 # -- clocks ------------------------------------------------------------------------------------
-
-
-def case_sla_refresh_on_commit(case_id: int) -> None:
-    """Recompute `case_id`'s clocks once the current transaction commits (called by the case
-    services whenever they record an event). Several events in one transaction refresh once;
-    on failure the minute sweep or `serviceops sla recompute` catches up."""
-    on_commit_once(("sla", case_id), lambda: case_sla_refresh(case_id=case_id))
 
 
 def case_sla_refresh(*, case_id: int, now: datetime | None = None,
@@ -346,6 +339,7 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500, batch: int = 25)
     seen: list[int] = []  # a case still due after its turn waits for the next sweep
     while len(seen) < limit:
         with transaction.atomic():
+            derived_lock()  # a refresh pass writing the same rows goes first or waits
             due = (CaseSla.objects.filter(next_check_at__lte=now).exclude(case_id__in=seen)
                    .order_by("next_check_at"))
             if connection.features.has_select_for_update_skip_locked:
@@ -468,5 +462,5 @@ def case_escalate(*, case: Case, reason: str, by, to_team: Team | None = None,
     _apply(Case.objects.select_related("team", "assignee").get(pk=case.pk), escalation,
            level=None, clock=None, notify_only=False, now=now, reason=reason.strip(), by=by,
            reassign_team=to_team, raise_priority=raise_priority, notify_roles=notify_roles)
-    case_sla_refresh_on_commit(case.pk)
+    derived_owed(case.pk)
     return escalation

@@ -1,6 +1,6 @@
 """The real job path: a case assignment queues a job, a separate worker process runs it and
-sends the email over SMTP to a server on loopback. Uses Redis when REDIS_URL is set,
-otherwise the embedded SQLite queue."""
+sends the email over SMTP to a server on loopback, and refreshes the case's derived rows.
+Uses Redis when REDIS_URL is set, otherwise the embedded SQLite queue."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from huey.contrib.djhuey import HUEY
 
+from serviceops.cases.models import CaseFact, CaseRefresh
 from serviceops.cases.services import case_assign, case_create
 
 
@@ -60,7 +61,10 @@ def test_assignment_email_is_sent_by_a_separate_worker_over_smtp(org, smtp_serve
     HUEY.flush()
     case = case_create(by=org.leader.user, subject="Broken kettle", team=org.billing)
     case_assign(case=case, assignee=org.agent, by=org.leader.user)  # queued after commit
-    assert HUEY.pending_count() == 1
+    queued = [HUEY.deserialize_task(data).name for data in HUEY.storage.enqueued_items()]
+    assert sorted(queued) == ["case_notify_assignee", "derived_refresh_job"]
+    assert CaseRefresh.objects.filter(case=case).exists()
+    assert not CaseFact.objects.filter(case=case).exists()
     worker = subprocess.Popen(
         [sys.executable, "-m", "serviceops.cli", "manage", "run_huey", "--workers", "1",
          "--quiet"],
@@ -68,7 +72,8 @@ def test_assignment_email_is_sent_by_a_separate_worker_over_smtp(org, smtp_serve
     )
     try:
         deadline = time.monotonic() + 60
-        while not smtp_server.received and time.monotonic() < deadline:
+        while (not smtp_server.received or CaseRefresh.objects.exists()) \
+                and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         worker.terminate()
@@ -78,3 +83,6 @@ def test_assignment_email_is_sent_by_a_separate_worker_over_smtp(org, smtp_serve
     assert message["To"] == "agent@example.org"
     assert f"Case #{case.pk} assigned to you" in message["Subject"]
     assert HUEY.pending_count() == 0
+    # The same worker recomputed the case's derived rows shortly after the change.
+    assert CaseFact.objects.get(case=case).assignment_count == 1
+    assert not CaseRefresh.objects.exists()
