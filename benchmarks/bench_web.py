@@ -7,9 +7,12 @@
 
 `--ours` must hold the large demo (`serviceops demo --size large --no-serve`, 1M cases);
 `--ours-200k` is filled here with a 200,000-case demo if empty, and its cases are copied into
-the peer's database. Each server is gunicorn with 4 sync workers on loopback. Latency is
-measured with sequential keep-alive requests (server-side time dominates on loopback);
-throughput with wrk, 4 threads x 4 connections, for 20 s.
+the peer's database. Each server is gunicorn with 4 sync workers on loopback; ours runs
+with its job worker (`--redis URL` for Redis-backed jobs, as in production), which keeps
+SLA clocks and facts current behind the API's writes: the report says how far behind it
+fell during the creation run and how soon after it caught up. Latency is measured with
+sequential keep-alive requests (server-side time dominates on loopback); throughput with
+wrk, 4 threads x 4 connections, for 20 s.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from base64 import b64encode
 from pathlib import Path
@@ -108,18 +112,65 @@ def wait_for_port(port: int, name: str) -> None:
 
 
 class Server:
-    def __init__(self, python: str, app: str, env: dict, cwd: Path | None = None):
+    """gunicorn with 4 sync workers; with `jobs`, also our job worker (as `serviceops serve`
+    runs it: 2 threads), which keeps SLA clocks and facts current after each change."""
+
+    def __init__(self, python: str, app: str, env: dict, cwd: Path | None = None,
+                 jobs: bool = False):
         self.port = free_port()
-        self.proc = subprocess.Popen(
+        env = {**os.environ, **env}
+        self.procs = [subprocess.Popen(
             [python, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "4", "--log-level", "warning"],
-            env={**os.environ, **env}, cwd=cwd,
-        )
+             "--workers", "4", "--log-level", "warning"], env=env, cwd=cwd)]
+        if jobs:
+            self.procs.append(subprocess.Popen(
+                [python, "-m", "serviceops.cli", "manage", "run_huey", "--workers", "2",
+                 "--quiet"], env=env, cwd=cwd))
         wait_for_port(self.port, app)
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            proc.wait(timeout=30)
+
+
+class Backlog:
+    """Samples, once a second, how many changes wait for their SLA clocks and facts and how
+    long the oldest has waited (`cases_caserefresh`), straight from PostgreSQL."""
+
+    def __init__(self, db_url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(db_url, autocommit=True)
+        self.samples: list[tuple[int, float]] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def now(self) -> tuple[int, float]:
+        count, age = self.conn.execute(
+            "SELECT count(*), coalesce(extract(epoch FROM now() - min(queued_at)), 0) "
+            "FROM cases_caserefresh").fetchone()
+        return count, float(age)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(1.0):
+            self.samples.append(self.now())
+
+    def stop(self) -> dict:
+        """Stop sampling, wait until the backlog is empty (60 s at most), and report."""
+        self.stopping.set()
+        self.thread.join()
+        started = time.monotonic()
+        left = self.now()[0]
+        while left and time.monotonic() - started < 60:
+            time.sleep(0.2)
+            left = self.now()[0]
+        self.conn.close()
+        return {"max_waiting": max(c for c, _ in self.samples),
+                "max_wait_s": round(max(a for _, a in self.samples), 2),
+                "cleared_after_s": round(time.monotonic() - started, 2), "left": left}
 
 
 def latencies(port: int, paths: list[str], headers: dict, repeat: int) -> dict:
@@ -159,17 +210,20 @@ def wrk_post(port: int, path: str, body: dict, headers: dict, seconds: int = 20)
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
 
 
-def ours(db_url: str, seed: int = 0, export: str | None = None) -> tuple[dict, Server]:
-    """Prepare the database at `db_url` and start our server on it; the home it used is in
+def ours(db_url: str, seed: int = 0, export: str | None = None,
+         redis_url: str = "") -> tuple[dict, Server]:
+    """Prepare the database at `db_url` and start our server and job worker on it (jobs
+    through Redis at `redis_url`, else the embedded queue); the home it used is in
     info["home"] so that another server can share its secret key (and sessions)."""
     # One home for both, so that the session is signed with the server's secret key.
-    env = {"DATABASE_URL": db_url, "SERVICEOPS_HOME": tempfile.mkdtemp()}
+    env = {"DATABASE_URL": db_url, "SERVICEOPS_HOME": tempfile.mkdtemp(),
+           "REDIS_URL": redis_url, "HUEY_NAME": f"bench-{os.getpid()}"}
     out = subprocess.run([sys.executable, __file__, "_prepare", db_url, str(seed),
                           export or ""], capture_output=True, text=True, check=True,
                          env={**os.environ, **env})
     info = json.loads(out.stdout.strip().splitlines()[-1])
     info["home"] = env["SERVICEOPS_HOME"]
-    return info, Server(sys.executable, "serviceops.wsgi:application", env)
+    return info, Server(sys.executable, "serviceops.wsgi:application", env, jobs=True)
 
 
 def main() -> None:
@@ -180,10 +234,11 @@ def main() -> None:
     parser.add_argument("--peer-python", default="/tmp/peer-venv/bin/python")
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--peer-cases", type=int, default=200_000)
+    parser.add_argument("--redis", default="", help="jobs through this Redis (else SQLite)")
     args = parser.parse_args()
     report = {}
 
-    info, server = ours(args.ours)
+    info, server = ours(args.ours, redis_url=args.redis)
     try:
         head = {"Cookie": info["cookie"]}
         report["ours_1m"] = {
@@ -197,18 +252,21 @@ def main() -> None:
                 head, args.repeat),
             "search": latencies(server.port, [f"/cases/search/?q={w}" for w in SEARCH_WORDS],
                                 head, args.repeat),
-            "api_create_rps": wrk_post(server.port, "/api/cases",
-                                       {"subject": "Card not arrived", "team_id": info["team_id"],
-                                        "channel": "phone"},
-                                       {"Authorization": f"Bearer {info['token']}"}),
         }
+        backlog = Backlog(args.ours)
+        report["ours_1m"]["api_create_rps"] = wrk_post(
+            server.port, "/api/cases",
+            {"subject": "Card not arrived", "team_id": info["team_id"], "channel": "phone"},
+            {"Authorization": f"Bearer {info['token']}"})
+        report["ours_1m"]["api_create_refresh"] = backlog.stop()
     finally:
         server.stop()
     print(json.dumps(report, indent=1), flush=True)
 
     if args.ours_200k and args.peer_db:
         export = tempfile.mktemp(suffix=".csv")
-        info, server = ours(args.ours_200k, seed=args.peer_cases, export=export)
+        info, server = ours(args.ours_200k, seed=args.peer_cases, export=export,
+                            redis_url=args.redis)
         try:
             head = {"Cookie": info["cookie"]}
             report["ours_200k"] = {
