@@ -32,7 +32,9 @@ from serviceops.core.transactions import on_commit_once, waiting_on_commit
 
 logger = logging.getLogger(__name__)
 
-BATCH = 200
+# Cases per pass transaction. On SQLite a transaction holds the one write lock, so people
+# signing in or replying wait for at most a small batch.
+BATCH = {"postgresql": 200, "sqlite": 50}
 DELAY = 0.5  # seconds between a change's commit and the pass that refreshes it
 _LOCK_KEY = 0x5E41_0D1F  # the advisory lock passes share (PostgreSQL)
 
@@ -71,10 +73,10 @@ def refresh_soon() -> None:
     derived_refresh_job.schedule(delay=DELAY)
 
 
-def derived_refresh(*, case_ids: Iterable[int] | None = None, batch: int = BATCH,
+def derived_refresh(*, case_ids: Iterable[int] | None = None, batch: int | None = None,
                     now: datetime | None = None) -> int:
     """Recompute the derived rows of every owed case (or of those among `case_ids` that are
-    owed), `batch` cases per transaction, until none is left. A case whose refresh fails is
+    owed), `batch` cases per transaction (`BATCH`), until none is left. A case whose refresh fails is
     logged and stays owed (the next pass tries again) without holding up the others. Returns
     how many cases were refreshed."""
     owed = CaseRefresh.objects.all()
@@ -82,6 +84,7 @@ def derived_refresh(*, case_ids: Iterable[int] | None = None, batch: int = BATCH
         owed = owed.filter(case_id__in=list(case_ids))
         if not owed.exists():  # the usual answer on a case page, without taking the lock
             return 0
+    batch = batch or BATCH.get(connection.vendor, 50)
     done = 0
     failed: set[int] = set()
     while True:

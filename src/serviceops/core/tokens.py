@@ -43,7 +43,7 @@ def api_token_user(key: str, *, now: datetime | None = None):
     if not key or not key.startswith(TOKEN_PREFIX) or len(key) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__staff")  # every request asks its role
         .filter(key_hash=_hash(key), revoked_at__isnull=True)
         .first()
     )
