@@ -43,6 +43,8 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_tags(obj):
+        if getattr(obj, "just_created", False):  # it says which tags it was given
+            return obj.tag_names
         return sorted(t.name for t in obj.tags.all())
 
 
@@ -61,6 +63,8 @@ class CaseDetail(CaseOut):
 
     @staticmethod
     def resolve_links(obj):
+        if getattr(obj, "just_created", False):  # nothing links it yet
+            return []
         return [{"kind": link.kind, "case_id": link.to_case_id} for link in obj.links_out.all()]
 
 

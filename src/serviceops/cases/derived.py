@@ -76,9 +76,9 @@ def refresh_soon() -> None:
 def derived_refresh(*, case_ids: Iterable[int] | None = None, batch: int | None = None,
                     now: datetime | None = None) -> int:
     """Recompute the derived rows of every owed case (or of those among `case_ids` that are
-    owed), `batch` cases per transaction (`BATCH`), until none is left. A case whose refresh fails is
-    logged and stays owed (the next pass tries again) without holding up the others. Returns
-    how many cases were refreshed."""
+    owed), `batch` cases per transaction (`BATCH`), until none is left. A case whose refresh
+    fails is logged and stays owed (the next pass tries again) without holding up the
+    others. Returns how many cases were refreshed."""
     owed = CaseRefresh.objects.all()
     if case_ids is not None:
         owed = owed.filter(case_id__in=list(case_ids))

@@ -99,7 +99,9 @@ def case_create(
     category: Category | None = None, impact: int = 2, urgency: int = 2,
     assignee: Staff | None = None, tags: Iterable[str] = (), now: datetime | None = None,
 ) -> Case:
-    """Open a case on behalf of `by` (None for the system) and record its creation."""
+    """Open a case on behalf of `by` (None for the system) and record its creation. The case
+    returned is marked `just_created` and carries `tag_names` (its tags as stored, sorted),
+    so that a caller answering with it need not read back what was just written."""
     at = _now(now)
     if by is not None:
         require(by, Perm.CASE_WORK)
@@ -112,12 +114,14 @@ def case_create(
         team=team, category=category, impact=impact, urgency=urgency,
         priority=priority_for(impact, urgency), opened_at=at, updated_at=at,
     )
-    case.full_clean()
+    # The related rows were given as rows just read, and the database's foreign keys still
+    # hold: checking that they exist would be one query each.
+    case.full_clean(exclude=["customer", "team", "category"])
     case.save()
     _event(case, EventKind.CREATED, by=by, at=at, to_value=Status.NEW,
            data={"channel": channel, "priority": case.priority})
-    if tags:
-        _set_tags(case, tags)
+    case.just_created = True
+    case.tag_names = _set_tags(case, tags)[1] if tags else []
     if assignee is not None:
         case_assign(case=case, assignee=assignee, by=by, now=at)
     return case
