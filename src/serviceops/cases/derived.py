@@ -4,8 +4,9 @@ it matches) and its fact row, both computed from the case and its event log.
 A change does not recompute them in the request. It records the case in `CaseRefresh`, in
 the change's own transaction, so no change commits without the refresh it owes; the job
 worker then recomputes the owed cases in batches (about 1 ms a case instead of 15 ms one
-at a time), half a second to two seconds after the change (`refresh_soon`), and every
-minute as a backstop (`cases.tasks`). A page that shows one case's clocks refreshes that
+at a time), half a second to two seconds after the change (`refresh_soon`, one pass
+waiting at a time however many processes write), and every minute as a backstop
+(`cases.tasks`). A page that shows one case's clocks refreshes that
 case first if it is owed (`derived_refresh(case_ids=...)`), so the case page is never
 behind; lists and KPIs may be a second or two behind a burst of changes.
 
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 BATCH = {"postgresql": 200, "sqlite": 50}
 DELAY = 0.5  # seconds between a change's commit and the pass that refreshes it
 _LOCK_KEY = 0x5E41_0D1F  # the advisory lock passes share (PostgreSQL)
+_SCHEDULED = "cases.derived.scheduled"  # flag in the job store: a pass waits to start
 
 _scheduled_until = 0.0  # monotonic time by which this process's last scheduled pass starts
 _scheduling = threading.Lock()
@@ -54,9 +56,15 @@ def derived_owed(case_id: int) -> None:
 
 
 def refresh_soon() -> None:
-    """Have a pass start within `DELAY` seconds or so. Queued jobs run at once in immediate
-    mode (tests); otherwise a process schedules at most one pass per `DELAY`: a pass already
-    scheduled to start after this commit will see it."""
+    """Have a pass start within `DELAY` seconds or so of this commit (jobs run at once in
+    immediate mode, as in tests).
+
+    One pass waits at a time across all processes, so that a busy service refreshes in
+    batches rather than in a pass per change: the first commit after a pass has started
+    sets a flag in the job store and schedules the next pass `DELAY` ahead; later commits
+    find the flag and leave their cases to that pass, which clears the flag before it reads
+    what is owed. A process that scheduled a pass itself skips even the flag for `DELAY`.
+    If a scheduled pass is lost, the periodic pass clears the flag within a minute."""
     global _scheduled_until
     from huey.contrib.djhuey import HUEY
 
@@ -66,11 +74,22 @@ def refresh_soon() -> None:
         derived_refresh_job()
         return
     now = time.monotonic()
+    if now < _scheduled_until:  # this process's pass starts after this commit
+        return
+    if not HUEY.put_if_empty(_SCHEDULED, True):  # another process's pass, not yet started
+        return
     with _scheduling:
-        if now < _scheduled_until:
-            return
         _scheduled_until = now + DELAY
     derived_refresh_job.schedule(delay=DELAY)
+
+
+def derived_pass() -> int:
+    """A scheduled or periodic pass: clear the flag (a commit from now on schedules the next
+    pass), then refresh everything owed."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.delete(_SCHEDULED)
+    return derived_refresh()
 
 
 def derived_refresh(*, case_ids: Iterable[int] | None = None, batch: int | None = None,

@@ -64,15 +64,15 @@ def cases_autoclose_job() -> int:
 def derived_refresh_job() -> int:
     """Recompute the SLA clocks and facts of the cases changed since the last pass
     (`cases.derived`). Safe to repeat and to run on several workers: passes take turns."""
-    from serviceops.cases.derived import derived_refresh
+    from serviceops.cases.derived import derived_pass
 
-    return derived_refresh()
+    return derived_pass()
 
 
 @db_periodic_task(crontab(minute="*"))
 def derived_refresh_periodic() -> int:
     """The same pass every minute, for changes whose own pass was never queued (the queue
     was down) or failed."""
-    from serviceops.cases.derived import derived_refresh
+    from serviceops.cases.derived import derived_pass
 
-    return derived_refresh()
+    return derived_pass()

@@ -120,21 +120,30 @@ def test_after_commit_the_owed_refresh_runs(org, policy, django_capture_on_commi
     assert CaseClock.objects.get(case=case, kind="first_response").stopped_at is not None
 
 
-def test_a_process_schedules_at_most_one_pass_per_delay(monkeypatch):
+def test_one_pass_waits_at_a_time_across_processes(db, monkeypatch):
     HUEY.immediate = False
     HUEY.flush()
     clock = [1000.0]
     monkeypatch.setattr(derived.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(derived, "_scheduled_until", 0.0)
+
+    def queued():
+        tasks = [HUEY.deserialize_task(data) for data in HUEY.storage.enqueued_items()]
+        assert all(task.eta is not None for task in tasks)  # each waits DELAY to start
+        return len(tasks)
+
     try:
         refresh_soon()
         clock[0] += derived.DELAY / 2
-        refresh_soon()  # the pass already scheduled starts after this commit
-        assert HUEY.pending_count() == 1  # a task with an eta waits in the queue
+        refresh_soon()  # this process's pass starts after this commit
+        assert queued() == 1
         clock[0] += derived.DELAY
+        monkeypatch.setattr(derived, "_scheduled_until", 0.0)  # as another process
+        refresh_soon()  # the pass waiting to start will read this commit's cases
+        assert queued() == 1
+        derived.derived_pass()  # the pass starts: the next commit schedules another
         refresh_soon()
-        queued = [HUEY.deserialize_task(data) for data in HUEY.storage.enqueued_items()]
-        assert len(queued) == 2 and all(task.eta is not None for task in queued)
+        assert queued() == 2
     finally:
         HUEY.flush()
 
