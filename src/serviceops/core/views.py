@@ -85,7 +85,14 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "database": connection.vendor})
+    """Liveness and database reachability, for load balancers; and, for monitoring, how many
+    changes wait for the job worker to refresh their SLA clocks and facts, and for how long
+    the oldest has waited (a backlog that keeps growing means no worker is running)."""
+    from serviceops.cases.derived import derived_backlog
+
+    waiting, oldest = derived_backlog()
+    return JsonResponse({
+        "status": "ok", "database": connection.vendor, "refresh_backlog": waiting,
+        "refresh_oldest_seconds": round((timezone.now() - oldest).total_seconds(), 1)
+        if oldest else None,
+    })

@@ -110,6 +110,16 @@ def test_the_case_page_refreshes_an_owed_case_before_showing_its_clocks(org, pol
     assert _owed(case) == 0
 
 
+def test_the_health_check_reports_the_backlog_for_monitoring(org, client):
+    _open(org)
+    waiting = client.get("/health/").json()
+    assert waiting["status"] == "ok" and waiting["refresh_backlog"] == 1
+    assert waiting["refresh_oldest_seconds"] >= 0
+    derived_refresh()
+    done = client.get("/health/").json()
+    assert (done["refresh_backlog"], done["refresh_oldest_seconds"]) == (0, None)
+
+
 def test_after_commit_the_owed_refresh_runs(org, policy, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):  # jobs run at once in tests
         case = _open(org)
