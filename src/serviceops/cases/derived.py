@@ -11,9 +11,10 @@ case first if it is owed (`derived_refresh(case_ids=...)`), so the case page is 
 behind; lists and KPIs may be a second or two behind a burst of changes.
 
 Passes are serialised: on PostgreSQL by a transaction-level advisory lock, on SQLite by the
-write lock every transaction takes at BEGIN. A pass reads the owed rows, then the events,
-then writes and deletes exactly the rows it read, so a change that commits meanwhile leaves
-a row the next pass picks up, and the last pass to write always read the latest events.
+write lock every transaction takes at BEGIN. A pass takes the rows owed when it starts; for
+each batch it reads them, then the events, then writes and deletes exactly the rows it
+read, so a change that commits meanwhile leaves a row the next pass picks up, and the last
+pass to write always read the latest events.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from serviceops.cases.models import CaseRefresh
@@ -94,15 +95,19 @@ def derived_pass() -> int:
 
 def derived_refresh(*, case_ids: Iterable[int] | None = None, batch: int | None = None,
                     now: datetime | None = None) -> int:
-    """Recompute the derived rows of every owed case (or of those among `case_ids` that are
-    owed), `batch` cases per transaction (`BATCH`), until none is left. A case whose refresh
-    fails is logged and stays owed (the next pass tries again) without holding up the
-    others. Returns how many cases were refreshed."""
+    """Recompute the derived rows of the cases owed when the pass starts (or of those among
+    `case_ids` that are owed), `batch` cases per transaction (`BATCH`). Changes that commit
+    meanwhile are left to the next pass, so that under a steady stream of changes a pass
+    still ends and the worker gets on with its other jobs. A case whose refresh fails is
+    logged and stays owed (the next pass tries again) without holding up the others.
+    Returns how many cases were refreshed."""
     owed = CaseRefresh.objects.all()
     if case_ids is not None:
         owed = owed.filter(case_id__in=list(case_ids))
-        if not owed.exists():  # the usual answer on a case page, without taking the lock
-            return 0
+    last = owed.aggregate(last=Max("id"))["last"]
+    if last is None:  # the usual answer on a case page, without taking the lock
+        return 0
+    owed = owed.filter(id__lte=last)
     batch = batch or BATCH.get(connection.vendor, 50)
     done = 0
     failed: set[int] = set()
