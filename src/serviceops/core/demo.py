@@ -25,7 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from serviceops.cases.choices import OPEN_STATUSES, EventKind, MessageKind, Status, priority_for
@@ -125,6 +125,15 @@ class _Ids:
         return value
 
 
+def _analyze() -> None:
+    """Give PostgreSQL's planner statistics for the tables just filled. Until autovacuum gets
+    round to it, a table loaded in bulk looks empty to the planner, which then reads a batch
+    of cases' events through the wrong index (45 ms instead of 1 ms for 200 cases)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
               now: datetime | None = None, seed: int = 2026) -> str:
     """Load the demo organisation unless it is already there; return a one-line summary."""
@@ -140,10 +149,12 @@ def demo_seed(*, size: DemoSize, password: str, progress: bool = False,
         _reference_data(teams, staff_by_team)
     _cases(rng, size, now, teams, staff_by_team, categories, customers, progress)
     _reset_sequences(Case, Message)
+    _analyze()  # the clocks below read the events case by case
     _service_levels(teams, size, now, progress)
     _measures(list(teams.values()), now)
     _workforce(rng, teams, staff_by_team, now)
     _complaints(rng, staff_by_team, now)
+    _analyze()
     return (f"Demo data loaded: {Staff.objects.count()} staff in {len(teams)} teams, "
             f"{Customer.objects.count():,} customers, {Case.objects.count():,} cases, "
             f"{CaseEvent.objects.count():,} case events, "
