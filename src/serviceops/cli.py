@@ -54,6 +54,15 @@ def _collectstatic() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+# On one machine the job worker yields the processors to the web server: a rota solve, a
+# forecast or a refresh pass can wait a moment, a person at a page should not.
+WORKER_NICENESS = 10
+
+
+def _worker_priority() -> None:
+    os.nice(WORKER_NICENESS)
+
+
 def _run_processes(host: str, port: int, workers: int) -> int:
     """Run the web server and the job worker until SIGINT/SIGTERM; stop both cleanly."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="serviceops.settings")
@@ -66,7 +75,7 @@ def _run_processes(host: str, port: int, workers: int) -> int:
     jobs = subprocess.Popen(
         [sys.executable, "-m", "serviceops.cli", "manage", "run_huey", "--workers", "2",
          "--quiet"],
-        env=env,
+        env=env, preexec_fn=_worker_priority,
     )
     stopping = False
 
