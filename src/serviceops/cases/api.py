@@ -138,10 +138,10 @@ class LinkIn(Schema):
 def _object(model, pk, field: str):
     if pk is None:
         return None
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise ValidationError({field: f"There is no {model._meta.verbose_name} {pk}."})
-    return found
+    try:
+        return model.objects.get(pk=pk)  # not .first(): that would sort by the model's order
+    except model.DoesNotExist:
+        raise ValidationError({field: f"There is no {model._meta.verbose_name} {pk}."}) from None
 
 
 def _case(request, case_id: int) -> Case:

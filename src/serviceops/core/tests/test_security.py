@@ -50,6 +50,47 @@ def test_api_token_resolves_to_its_user_until_revoked_and_forgeries_fail(org):
     assert token.key_hash != key and key not in token.key_hash
 
 
+def test_api_token_user_is_the_stored_user_and_staff_record_in_one_query(
+        org, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+
+    from serviceops.core.permissions import role_of
+    from serviceops.people.models import Staff
+
+    org.agent.last_assigned_at = timezone.now() - timedelta(hours=3)
+    org.agent.save()
+    _, key = api_token_create(user=org.agent.user, name="integration")
+    api_token_user(key)  # the first use records itself
+    with django_assert_num_queries(1):
+        user = api_token_user(key)
+        assert role_of(user) == Role.AGENT
+    stored_user = get_user_model().objects.get(pk=org.agent.user.pk)
+    stored_staff = Staff.objects.get(pk=org.agent.pk)
+    for field in get_user_model()._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(stored_user, field.attname), field
+    for field in Staff._meta.concrete_fields:
+        assert getattr(user.staff, field.attname) == getattr(stored_staff, field.attname), field
+    assert user.staff.user is user
+    assert not user._state.adding and not user.staff._state.adding
+    # A change of role counts from the next request.
+    Staff.objects.filter(pk=org.agent.pk).update(role=Role.MANAGER)
+    assert role_of(api_token_user(key)) == Role.MANAGER
+
+
+def test_api_token_of_a_login_without_a_staff_record(org):
+    from django.contrib.auth import get_user_model
+
+    from serviceops.core.permissions import role_of, staff_of
+
+    root = get_user_model().objects.create_superuser("root", password="x-long-password-1")
+    _, key = api_token_create(user=root, name="admin script")
+    user = api_token_user(key)
+    assert user == root and staff_of(user) is None and role_of(user) == Role.ADMIN
+    root.is_active = False
+    root.save()
+    assert api_token_user(key) is None
+
+
 def test_staff_without_a_role_cannot_create_api_tokens(org):
     org.trainer.is_active = False
     org.trainer.save()
