@@ -79,3 +79,18 @@ def test_serve_starts_web_and_worker_on_a_fresh_home_and_stops_cleanly_on_sigter
     assert proc.returncode == 0, output
     assert "ServiceOps stopped." in output
     assert (tmp_path / "serviceops.sqlite3").exists()
+
+
+def test_the_web_server_imports_every_view_as_it_starts_a_worker(tmp_path):
+    """Not on the first request: the first person served by each worker would wait."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["SERVICEOPS_HOME"] = str(tmp_path)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, serviceops.wsgi; "
+         "print(sorted(m for m in sys.modules if m.startswith('serviceops.')"
+         " and m.endswith(('.views', '.api'))))"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    for module in ("serviceops.cases.views", "serviceops.cases.api",
+                   "serviceops.insights.views", "serviceops.workforce.views"):
+        assert module in loaded
