@@ -7,7 +7,8 @@
 
 `--ours` must hold the large demo (`serviceops demo --size large --no-serve`, 1M cases);
 `--ours-200k` is filled here with a 200,000-case demo if empty, and its cases are copied into
-the peer's database. Each server is gunicorn with 4 sync workers on loopback; ours runs
+the peer's database. Each server is gunicorn with 4 workers on loopback, each with 4
+threads as `serviceops serve` runs them (`--threads 1`: sync workers); ours runs
 with its job worker (`--redis URL` for Redis-backed jobs, as in production), which keeps
 SLA clocks and facts current behind the API's writes: the report says how far behind it
 fell during the creation run and how soon after it caught up. Latency is measured with
@@ -64,6 +65,7 @@ def prepare(db_url: str, seed_cases: int, export: str | None) -> None:
     if seed_cases and not Case.objects.exists():
         demo_seed(size=DemoSize(agents_per_team=12, customers=10_000, cases=seed_cases,
                                 days=240), password="serviceops-demo", progress=True)
+    settle()
     user = get_user_model().objects.get(username="leader")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -91,6 +93,20 @@ def prepare(db_url: str, seed_cases: int, export: str | None) -> None:
     }))
 
 
+def settle() -> None:
+    """Apply the escalations that have come due and the refreshes still owed, so that the
+    job worker starts the measurements idle, as a running service's would be (a freshly
+    loaded demo holds months of cases never swept)."""
+    from django.utils import timezone
+
+    from serviceops.cases.derived import derived_refresh
+    from serviceops.sla.services import sla_sweep
+
+    while sla_sweep(now=timezone.now(), limit=20_000):
+        pass
+    derived_refresh()
+
+
 # --- servers and clients ---------------------------------------------------------------
 
 def free_port() -> int:
@@ -112,17 +128,18 @@ def wait_for_port(port: int, name: str) -> None:
 
 
 class Server:
-    """gunicorn with 4 sync workers; with `jobs`, also our job worker (as `serviceops serve`
-    runs it: 2 threads, niceness 10), which keeps SLA clocks and facts current after each
-    change."""
+    """gunicorn with 4 workers of `threads` threads (1: sync workers); with `jobs`, also our
+    job worker (as `serviceops serve` runs it: 2 threads, niceness 10), which keeps SLA
+    clocks and facts current after each change."""
 
     def __init__(self, python: str, app: str, env: dict, cwd: Path | None = None,
-                 jobs: bool = False, niceness: int = 10):
+                 jobs: bool = False, niceness: int = 10, threads: int = 4):
         self.port = free_port()
         env = {**os.environ, **env}
         self.procs = [subprocess.Popen(
             [python, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "4", "--log-level", "warning"], env=env, cwd=cwd)]
+             "--workers", "4", "--threads", str(threads), "--log-level", "warning"],
+            env=env, cwd=cwd)]
         if jobs:
             self.procs.append(subprocess.Popen(
                 [python, "-m", "serviceops.cli", "manage", "run_huey", "--workers", "2",
@@ -216,7 +233,7 @@ def wrk_post(port: int, path: str, body: dict, headers: dict, seconds: int = 20)
 
 
 def ours(db_url: str, seed: int = 0, export: str | None = None,
-         redis_url: str = "", niceness: int = 10) -> tuple[dict, Server]:
+         redis_url: str = "", niceness: int = 10, threads: int = 4) -> tuple[dict, Server]:
     """Prepare the database at `db_url` and start our server and job worker on it (jobs
     through Redis at `redis_url`, else the embedded queue); the home it used is in
     info["home"] so that another server can share its secret key (and sessions)."""
@@ -229,7 +246,7 @@ def ours(db_url: str, seed: int = 0, export: str | None = None,
     info = json.loads(out.stdout.strip().splitlines()[-1])
     info["home"] = env["SERVICEOPS_HOME"]
     return info, Server(sys.executable, "serviceops.wsgi:application", env, jobs=True,
-                        niceness=niceness)
+                        niceness=niceness, threads=threads)
 
 
 def main() -> None:
@@ -243,10 +260,14 @@ def main() -> None:
     parser.add_argument("--redis", default="", help="jobs through this Redis (else SQLite)")
     parser.add_argument("--worker-niceness", type=int, default=10,
                         help="the job worker's niceness (serviceops serve: 10)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per gunicorn worker (serviceops serve: 4; 1: sync)")
     args = parser.parse_args()
-    report = {"worker_niceness": args.worker_niceness, "jobs": "redis" if args.redis else "sqlite"}
+    report = {"worker_niceness": args.worker_niceness, "threads": args.threads,
+              "jobs": "redis" if args.redis else "sqlite"}
 
-    info, server = ours(args.ours, redis_url=args.redis, niceness=args.worker_niceness)
+    info, server = ours(args.ours, redis_url=args.redis, niceness=args.worker_niceness,
+                        threads=args.threads)
     try:
         head = {"Cookie": info["cookie"]}
         report["ours_1m"] = {
@@ -283,7 +304,8 @@ def main() -> None:
     if args.ours_200k and args.peer_db:
         export = tempfile.mktemp(suffix=".csv")
         info, server = ours(args.ours_200k, seed=args.peer_cases, export=export,
-                            redis_url=args.redis, niceness=args.worker_niceness)
+                            redis_url=args.redis, niceness=args.worker_niceness,
+                            threads=args.threads)
         try:
             head = {"Cookie": info["cookie"]}
             report["ours_200k"] = {
@@ -314,7 +336,8 @@ def peer(args, export: str) -> dict:
                    env={**os.environ, **env}, check=True)
     subprocess.run([args.peer_python, str(PEER_DIR / "peer_load.py"), export],
                    env={**os.environ, **env}, check=True)
-    server = Server(args.peer_python, "peer_urls_wsgi:application", env, cwd=PEER_DIR)
+    server = Server(args.peer_python, "peer_urls_wsgi:application", env, cwd=PEER_DIR,
+                    threads=args.threads)
     try:
         auth = "Basic " + b64encode(b"bench:bench-pass").decode()
         conn = http.client.HTTPConnection("127.0.0.1", server.port)
