@@ -98,10 +98,12 @@ def settle() -> None:
     job worker starts the measurements idle, as a running service's would be (a freshly
     loaded demo holds months of cases never swept)."""
     from django.utils import timezone
+    from huey.contrib.djhuey import HUEY
 
     from serviceops.cases.derived import derived_refresh
     from serviceops.sla.services import sla_sweep
 
+    HUEY.immediate = True  # their notifications go now, not to the worker being measured
     while sla_sweep(now=timezone.now(), limit=20_000):
         pass
     derived_refresh()
@@ -143,7 +145,8 @@ class Server:
         if jobs:
             self.procs.append(subprocess.Popen(
                 [python, "-m", "serviceops.cli", "manage", "run_huey", "--workers", "2",
-                 "--quiet"], env=env, cwd=cwd, preexec_fn=lambda: os.nice(niceness)))
+                 "--quiet"], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                preexec_fn=lambda: os.nice(niceness)))
         wait_for_port(self.port, app)
 
     def pause_jobs(self, paused: bool) -> None:
