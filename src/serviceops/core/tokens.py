@@ -73,6 +73,8 @@ class _TokenLookup:
         self.user_fields = list(user_model._meta.concrete_fields)
         self.staff_fields = list(self.staff_model._meta.concrete_fields)
         self.staff_pk_index = self.staff_fields.index(self.staff_model._meta.pk)
+        self.user_attnames = [f.attname for f in self.user_fields]
+        self.staff_attnames = [f.attname for f in self.staff_fields]
         self.user_model = user_model
         self.staff_relation = staff_relation
         token_fields = [ApiToken._meta.get_field(name) for name in ("id", "last_used_at")]
@@ -120,12 +122,11 @@ class _TokenLookup:
         token_id, last_used_at = values[:2]
         user_values = values[2:2 + len(self.user_fields)]
         staff_values = values[2 + len(self.user_fields):]
-        user = self.user_model.from_db(
-            connection.alias, [f.attname for f in self.user_fields], user_values)
+        user = self.user_model.from_db(connection.alias, self.user_attnames, user_values)
         staff = None
         if staff_values[self.staff_pk_index] is not None:  # the user has a staff record
-            staff = self.staff_model.from_db(
-                connection.alias, [f.attname for f in self.staff_fields], staff_values)
+            staff = self.staff_model.from_db(connection.alias, self.staff_attnames,
+                                             staff_values)
             self.staff_relation.field.set_cached_value(staff, user)
         self.staff_relation.set_cached_value(user, staff)
         return token_id, last_used_at, user
