@@ -71,8 +71,17 @@ def secret_key(home: Path) -> str:
     return key_file.read_text().strip()
 
 
-def database_config(url: str, home: Path) -> dict:
-    """Return Django's DATABASES['default'] for `url` (empty: the embedded SQLite file)."""
+def database_config(url: str, home: Path, *, prepared_statements: bool = True) -> dict:
+    """Return Django's DATABASES['default'] for `url` (empty: the embedded SQLite file).
+
+    On PostgreSQL, with `prepared_statements`, parameters are bound by the server and a
+    statement run twice on a connection is prepared there, so that PostgreSQL no longer
+    parses it each time (about half its processor time for a case created through the API).
+    Every run is still planned for its own values (`plan_cache_mode=force_custom_plan`), as
+    a statement with its values written in would be. Turn them off for a pooler that
+    cannot carry prepared statements across its connections (PgBouncer in transaction mode
+    before 1.21).
+    """
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
@@ -91,6 +100,12 @@ def database_config(url: str, home: Path) -> dict:
     parsed = urlparse(url)
     if parsed.scheme in {"postgres", "postgresql"}:
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        if prepared_statements:
+            plan_each_run = "-c plan_cache_mode=force_custom_plan"
+            options = {
+                "server_side_binding": True, "prepare_threshold": 2, **options,
+                "options": f"{options.get('options', '')} {plan_each_run}".strip(),
+            }
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),

@@ -77,7 +77,10 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL")
-DATABASES = {"default": database_config(DATABASE_URL, SERVICEOPS_HOME)}
+DATABASES = {"default": database_config(
+    DATABASE_URL, SERVICEOPS_HOME,
+    prepared_statements=env_bool("DATABASE_PREPARED_STATEMENTS", True),
+)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

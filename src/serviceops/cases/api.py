@@ -14,6 +14,7 @@ from serviceops.cases import selectors, services
 from serviceops.cases.filters import CaseFilter
 from serviceops.cases.models import Case, Category, Message
 from serviceops.core.permissions import case_scope, require_case, role_of
+from serviceops.core.rows import row_by_pk
 from serviceops.customers.models import Customer
 from serviceops.people.models import Staff, Team
 
@@ -139,7 +140,7 @@ def _object(model, pk, field: str):
     if pk is None:
         return None
     try:
-        return model.objects.get(pk=pk)  # not .first(): that would sort by the model's order
+        return row_by_pk(model, pk)
     except model.DoesNotExist:
         raise ValidationError({field: f"There is no {model._meta.verbose_name} {pk}."}) from None
 

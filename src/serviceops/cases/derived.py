@@ -30,6 +30,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from serviceops.cases.models import CaseRefresh
+from serviceops.core.rows import row_insert
 from serviceops.core.transactions import on_commit_once, waiting_on_commit
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def derived_owed(case_id: int) -> None:
     key = ("derived", case_id)
     if waiting_on_commit(key):
         return
-    CaseRefresh.objects.create(case_id=case_id, queued_at=timezone.now())
+    row_insert(CaseRefresh(case_id=case_id, queued_at=timezone.now()))
     on_commit_once(key, refresh_soon)
 
 

@@ -143,7 +143,7 @@ class CaseFilter:
         elif self.view == "unassigned":
             qs = qs.filter(assignee__isnull=True)
         elif self.view == "team" and staff is not None:
-            qs = qs.filter(team_id__in=list(staff.teams.values_list("id", flat=True)))
+            qs = qs.filter(team_id__in=staff.team_ids())
         if self.statuses:
             qs = qs.filter(status__in=self.statuses)
         elif self.open_only:

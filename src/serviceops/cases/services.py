@@ -36,8 +36,9 @@ from serviceops.cases.models import (
     Tag,
 )
 from serviceops.core.audit import audit_record
-from serviceops.core.permissions import allowed, require, require_case, staff_of
+from serviceops.core.permissions import allowed, require, require_case, staff_of, team_ids_of
 from serviceops.core.roles import Perm, Role
+from serviceops.core.rows import row_insert
 from serviceops.customers.models import Customer
 from serviceops.people.models import Staff, Team
 
@@ -59,11 +60,11 @@ def _refresh_derived(case: Case) -> None:
 def _event(case: Case, kind: str, *, by, at: datetime, from_value="", to_value="",
            data: dict | None = None) -> CaseEvent:
     _refresh_derived(case)
-    return CaseEvent.objects.create(
+    return row_insert(CaseEvent(
         case=case, kind=kind, at=at, actor=staff_of(by) if by is not None else None,
         from_value="" if from_value is None else str(from_value),
         to_value="" if to_value is None else str(to_value), data=data or {},
-    )
+    ))
 
 
 def _save(case: Case, *, by, at: datetime, changes: dict[str, tuple]) -> None:
@@ -106,8 +107,7 @@ def case_create(
     if by is not None:
         require(by, Perm.CASE_WORK)
         if team is not None and not allowed(by, Perm.VIEW_ALL_TEAMS):
-            staff = staff_of(by)
-            if staff is None or not staff.teams.filter(pk=team.pk).exists():
+            if team.pk not in team_ids_of(by):
                 raise ValidationError({"team": "You can only open cases for your own teams."})
     case = Case(
         subject=subject.strip(), description=description, channel=channel, customer=customer,
@@ -117,7 +117,7 @@ def case_create(
     # The related rows were given as rows just read, and the database's foreign keys still
     # hold: checking that they exist would be one query each.
     case.full_clean(exclude=["customer", "team", "category"])
-    case.save()
+    row_insert(case)
     _event(case, EventKind.CREATED, by=by, at=at, to_value=Status.NEW,
            data={"channel": channel, "priority": case.priority})
     case.just_created = True

@@ -50,12 +50,23 @@ class Staff(models.Model):
     # has waited longest.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 
+    # The ids of this person's teams when they were read with the record itself (the API's
+    # token lookup does, for its one request); None: ask the database (`team_ids`).
+    loaded_team_ids: list[int] | None = None
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "staff"
 
     def __str__(self) -> str:
         return self.name
+
+    def team_ids(self) -> list[int]:
+        """Return the ids of this person's teams: those read with the record, if they were,
+        else the database's now, so that a change of membership is seen at once."""
+        if self.loaded_team_ids is not None:
+            return list(self.loaded_team_ids)
+        return list(self.teams.values_list("id", flat=True))
 
     def has_perm(self, perm: Perm) -> bool:
         """Return whether this person's role allows `perm`."""

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from serviceops.cases.services import case_create
@@ -75,6 +75,32 @@ def test_api_token_user_is_the_stored_user_and_staff_record_in_one_query(
     # A change of role counts from the next request.
     Staff.objects.filter(pk=org.agent.pk).update(role=Role.MANAGER)
     assert role_of(api_token_user(key)) == Role.MANAGER
+
+
+def test_api_token_user_comes_with_its_teams_for_that_request_only(
+        org, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from serviceops.core.permissions import team_ids_of
+
+    org.leader.teams.add(org.technical)
+    _, leader_key = api_token_create(user=org.leader.user, name="integration")
+    _, manager_key = api_token_create(user=org.manager.user, name="integration")
+    api_token_user(leader_key)  # the first use records itself
+    with django_assert_num_queries(1):
+        leader = api_token_user(leader_key)
+        assert team_ids_of(leader) == sorted([org.billing.pk, org.technical.pk])
+    with CaptureQueriesContext(connection) as opening:
+        case_create(by=leader, subject="Card not arrived", team=org.technical)
+    assert not [q for q in opening.captured_queries if "people_staff_teams" in q["sql"]]
+    assert team_ids_of(api_token_user(manager_key)) == []
+    # Leaving a team counts from the next request.
+    org.leader.teams.remove(org.technical)
+    leader = api_token_user(leader_key)
+    assert team_ids_of(leader) == [org.billing.pk]
+    with pytest.raises(ValidationError, match="your own teams"):
+        case_create(by=leader, subject="Card not arrived", team=org.technical)
 
 
 def test_api_token_of_a_login_without_a_staff_record(org):
