@@ -74,13 +74,12 @@ def secret_key(home: Path) -> str:
 def database_config(url: str, home: Path, *, prepared_statements: bool = True) -> dict:
     """Return Django's DATABASES['default'] for `url` (empty: the embedded SQLite file).
 
-    On PostgreSQL, with `prepared_statements`, parameters are bound by the server and a
-    statement run twice on a connection is prepared there, so that PostgreSQL no longer
-    parses it each time (about half its processor time for a case created through the API).
-    Every run is still planned for its own values (`plan_cache_mode=force_custom_plan`), as
-    a statement with its values written in would be. Turn them off for a pooler that
-    cannot carry prepared statements across its connections (PgBouncer in transaction mode
-    before 1.21).
+    On PostgreSQL, with `prepared_statements`, the few statements that `core.rows` writes
+    out once (the reads and inserts every API request and case change makes) are prepared
+    on each connection the first time they run, so that PostgreSQL no longer parses them
+    each time; everything else keeps Django's client-side binding. Turn them off for a
+    pooler that cannot keep prepared statements on its connections (PgBouncer in
+    transaction mode before 1.21).
     """
     if not url:
         return {
@@ -101,11 +100,9 @@ def database_config(url: str, home: Path, *, prepared_statements: bool = True) -
     if parsed.scheme in {"postgres", "postgresql"}:
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
         if prepared_statements:
-            plan_each_run = "-c plan_cache_mode=force_custom_plan"
-            options = {
-                "server_side_binding": True, "prepare_threshold": 2, **options,
-                "options": f"{options.get('options', '')} {plan_each_run}".strip(),
-            }
+            # psycopg prepares only what runs through a cursor that binds on the server:
+            # `core.rows` asks for one; Django's own cursors bind on the client.
+            options = {"prepare_threshold": 0, **options}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),

@@ -7,16 +7,49 @@ backend's and the fields' converters, then `Model.from_db`. `row_insert` writes 
 as `Model.save` would (defaults, `pre_save`, the values prepared by each field, the new
 primary key set on the instance) but sends no signals: ServiceOps has no receivers.
 
+On PostgreSQL these statements bind their values on the server and are prepared on each
+connection the first time they run (`prepared_cursor`), so that PostgreSQL stops parsing
+them on every request: about half its processor time for a case created through the API.
 Statements are built for the default database, the only one ServiceOps uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 
 from django.db import connection
 from django.db.models import Field, Model
+
+
+@contextmanager
+def prepared_cursor() -> Iterator:
+    """A cursor of the default connection for statements that run on every request.
+
+    On PostgreSQL, with prepared statements on (`env.database_config`), its statements bind
+    their values on the server, and psycopg prepares each on the connection the first time
+    it runs. Only statements written here go through it: Django's own cursors bind on the
+    client, which has no limit on parameters for bulk writes and long `IN` lists, and plan
+    every run of a queue or search query for its values. It is wrapped as Django wraps its
+    own (errors, wrappers). Elsewhere, and while queries are logged (DEBUG, or a test
+    counting them: a prepared statement's run cannot be read back with its values), it is
+    a plain cursor.
+    """
+    if (connection.vendor != "postgresql" or connection.queries_logged
+            or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None):
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # As `connection.cursor()` opens one, with psycopg's server-binding class instead.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    with cursor:
+        yield cursor
 
 
 def column(alias: str, field: Field) -> str:
@@ -74,7 +107,7 @@ def row_by_pk(model: type[Model], pk):
     """Return the `model` row whose primary key is `pk`, as `model.objects.get(pk=pk)`
     would, or raise `model.DoesNotExist`."""
     sql, columns = _by_pk(model)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [model._meta.pk.get_db_prep_value(pk, connection)])
         row = cursor.fetchone()
     if row is None:
@@ -105,7 +138,7 @@ def row_insert(instance: Model) -> Model:
     sql, fields, returning = _insert(type(instance), instance.pk is not None)
     values = [field.get_db_prep_save(field.pre_save(instance, True), connection)
               for field in fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, values)
         if instance.pk is None:
             pk = (cursor.fetchone()[0] if returning

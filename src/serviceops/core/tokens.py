@@ -14,7 +14,7 @@ from django.utils import timezone
 from serviceops.core.models import ApiToken
 from serviceops.core.permissions import require
 from serviceops.core.roles import Perm
-from serviceops.core.rows import Columns, column, table
+from serviceops.core.rows import Columns, column, prepared_cursor, table
 
 TOKEN_PREFIX = "so_"
 
@@ -97,7 +97,7 @@ class _TokenLookup:
 
     def run(self, key_hash: str):
         """Return (token id, token last used, user with its staff record) or None."""
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(self.sql, [key_hash])
             row = cursor.fetchone()
         if row is None:
