@@ -8,8 +8,9 @@ the processor time one request takes in Django is steadier, so this is how two r
 are compared: run it against each (`PYTHONPATH=/path/to/other/src`) on the same database,
 alternating. Requests go through Django's WSGI handler, as gunicorn calls it, signed with
 an API token of the Cards team leader, and create real cases in that database (as
-`bench_web.py` does). Reports the processor and wall milliseconds per request and the
-queries one request makes.
+`bench_web.py` does). Reports the processor and wall milliseconds per request, the
+processor the PostgreSQL backend serving it spent per request (read from /proc when the
+server runs on this machine) and the queries one request makes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 
 def main() -> None:
@@ -69,16 +71,33 @@ def main() -> None:
 
     with connection.execute_wrapper(count):
         create()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    started_db = _processor_seconds(backend)
     started_cpu, started = time.process_time(), time.perf_counter()
     for _ in range(args.requests):
         create()
     cpu = time.process_time() - started_cpu
     wall = time.perf_counter() - started
+    db = _processor_seconds(backend)
     print(json.dumps({
         "code": os.path.dirname(serviceops.__file__), "requests": args.requests,
         "queries": query_count, "cpu_ms": round(1000 * cpu / args.requests, 2),
+        "postgres_cpu_ms": (round(1000 * (db - started_db) / args.requests, 2)
+                            if db is not None and started_db is not None else None),
         "wall_ms": round(1000 * wall / args.requests, 2),
     }))
+
+
+def _processor_seconds(pid: int) -> float | None:
+    """User and system time of a local process (the PostgreSQL backend serving this
+    connection), or None where /proc does not show it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
