@@ -109,6 +109,20 @@ def _text_matches(qs: QuerySet[Case], query: str, *, recent: int | None,
         "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [match]))
 
 
+def _every_match_if_few(query: str, team_ids: list[int], limit: int) -> list[int] | None:
+    """The ids of every case in `team_ids` matching `query`, if there are no more than
+    `limit`; else None. Only the GIN index is asked ("this word and one of these teams"),
+    and its rows are read only until one more than `limit` has come: the materialised CTE
+    keeps the planner from walking the team's cases in the hope of finding them soon."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH matches AS MATERIALIZED (SELECT id FROM cases_case "
+            f"WHERE {POSTGRES_MATCH_WITHIN}) SELECT id FROM matches LIMIT %s",
+            [query, _scope_lexemes(team_ids, None), limit + 1])
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) <= limit else None
+
+
 def _scope_lexemes(team_ids: list[int], months: list[str] | None) -> str:
     """The tsquery "one of these teams (and one of these months)" over the lexemes that
     `cases.fts` adds to every case's vector."""
@@ -132,10 +146,12 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
     finds that case.
 
     On PostgreSQL, common words are answered from the 5,000 newest cases in scope. Within
-    teams, the full-text index is then asked for the word in those teams over the last 2,
-    6 and 12 months, then over all, so that a word common in older cases is not read from
-    all of them to find the newest: the first range holding a page of matches holds the
-    newest page, since every case outside it is older.
+    teams, if none of those holds the word, the full-text index is asked whether the teams
+    hold a page of matches at all: if not, those it lists are the answer (one statement for
+    a word the teams hold rarely or never). Otherwise it is asked for the word in those
+    teams over the last 2, 6 and 12 months, then over all, so that a word common in older
+    cases is not read from all of them to find the newest: the first range holding a page
+    of matches holds the newest page, since every case outside it is older.
     """
     query = query.strip()
     if not query:
@@ -161,6 +177,11 @@ def case_search(*, user, query: str, limit: int = 50) -> list[Case]:
                       .order_by(*ordered)[:limit])
         if len(recent) == limit:
             return recent
+    if team_ids is not None and not recent:
+        # None of the newest cases holds the word: the teams may hold few or none at all.
+        every = _every_match_if_few(query, team_ids, limit)
+        if every is not None:
+            return list(_with_related(scoped.filter(id__in=every)).order_by(*ordered))
     ranges = ([months_back(timezone.now(), back) for back in RECENT_MONTHS]
               if team_ids is not None else [])
     for months in [*ranges, None]:

@@ -121,3 +121,34 @@ def test_on_postgresql_the_index_knows_each_cases_team_and_month(org):
     assert found([org.billing.pk], ["202607", "202605"]) == []
     assert found([org.technical.pk], ["202606"]) == []
     assert found([org.billing.pk], None) == [june]
+
+
+def test_on_postgresql_a_word_the_teams_hold_less_than_a_page_of_is_found_without_months(
+        org, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from serviceops.cases import selectors
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the team and month lexemes are PostgreSQL's")
+    now = timezone.now()
+    long_ago = case_create(by=org.agent.user, subject="Kettle descaling", team=org.billing,
+                           now=now - timedelta(days=500))
+    lately = case_create(by=org.agent.user, subject="Kettle descaling", team=org.billing,
+                         now=now - timedelta(days=3))
+    case_create(by=org.outsider.user, subject="Router descaling", team=org.technical)
+    for i in range(4):
+        case_create(by=org.agent.user, subject=f"Card not arrived {i}", team=org.billing)
+    monkeypatch.setattr(selectors, "RECENT_WINDOWS", (2,))  # the newest hold no match
+
+    def searched(query, limit=50):
+        with CaptureQueriesContext(connection) as statements:
+            found = case_search(user=org.agent.user, query=query, limit=limit)
+        months_asked = [q for q in statements.captured_queries if "~month:" in q["sql"]]
+        return found, len(months_asked)
+
+    assert searched("descaling") == ([lately, long_ago], 0)
+    assert searched("router") == ([], 0)  # only another team's case holds it
+    # More than a page: the month ranges find the newest page.
+    assert searched("descaling", limit=1) == ([lately], 1)
