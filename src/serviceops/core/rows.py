@@ -9,7 +9,7 @@ primary key set on the instance) but sends no signals: ServiceOps has no receive
 
 On PostgreSQL these statements bind their values on the server and are prepared on each
 connection the first time they run (`prepared_cursor`), so that PostgreSQL stops parsing
-them on every request: about half its processor time for a case created through the API.
+them on every request: about 40 % of its processor time for a case created through the API.
 Statements are built for the default database, the only one ServiceOps uses.
 """
 
